@@ -1,0 +1,1 @@
+"""Reference implementations of the student exercises (never part of the release)."""
