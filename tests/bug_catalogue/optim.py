@@ -236,11 +236,9 @@ def newton_diagonal_only(w, dw, hessian):
 
 
 def lbfgs_gamma_from_oldest_pair(grad, s_history, y_history):
-    direction = reference.lbfgs_direction(grad, s_history, y_history)
-    if len(s_history) < 2:
-        return direction
-    s_old, y_old, s_new, y_new = s_history[0], y_history[0], s_history[-1], y_history[-1]
-    # The recursion is linear in H0 = gamma I only through the middle scaling; redo it with the oldest pair.
+    if not s_history:
+        return -np.asarray(grad, dtype=float)
+    s_old, y_old = s_history[0], y_history[0]
     return _lbfgs(grad, s_history, y_history, gamma=np.dot(s_old, y_old) / np.dot(y_old, y_old))
 
 

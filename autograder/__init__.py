@@ -1,0 +1,1 @@
+"""Course autograder: release, selfcheck and grading over nbgrader, with hidden checks."""

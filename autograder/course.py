@@ -1,0 +1,117 @@
+"""Where the course lives and how nbgrader is configured for it.
+
+nbgrader works on a "course directory" (source/, release/, submitted/, autograded/, feedback/ and a
+gradebook). We never grade in the repository itself: every command builds a scratch course
+directory from ``solutions/`` so that the repository and the submissions stay untouched.
+"""
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS_DIR = REPO_ROOT / "solutions"
+RELEASE_DIR = REPO_ROOT / "assignments"
+GRADEBOOK = "gradebook.db"
+# Environment every grading kernel gets: grading mode, no GUI backend, one BLAS thread per
+# kernel so that parallel jobs do not oversubscribe the cores.
+GRADING_ENVIRONMENT = {
+    "CS_GRADING_MODE": "1",
+    "MPLBACKEND": "Agg",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+class CourseError(Exception):
+    """A problem with the course files or the command line, reported to the user as is."""
+
+
+def list_assignments(solutions_dir=SOLUTIONS_DIR):
+    """Names of the assignment folders of ``solutions_dir`` that hold at least one notebook."""
+    solutions_dir = Path(solutions_dir)
+    if not solutions_dir.is_dir():
+        raise CourseError(f"no solutions folder at {solutions_dir}")
+    return sorted(p.name for p in solutions_dir.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def list_notebooks(assignment, solutions_dir=SOLUTIONS_DIR):
+    """File names of the notebooks of one assignment, e.g. ``["optimizers.ipynb"]``."""
+    return sorted(p.name for p in (Path(solutions_dir) / assignment).glob("*.ipynb"))
+
+
+def nbgrader_config(root, cell_timeout=None):
+    """The nbgrader configuration of a scratch course directory at ``root``.
+
+    It handles nbgrader's known traps: the per-cell timeout is ``Execute.timeout``; stderr
+    (warnings) must not zero a test cell, so ``IgnorePattern`` drops all of it; deleted grade cells
+    are re-added from the gradebook (``add_missing_cells``); feedback hides hidden tests and
+    tracebacks (``autograder.feedback``).
+    """
+    from autograder.feedback import RedactTests
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = f"sqlite:///{Path(root) / GRADEBOOK}"
+    config.Exchange.root = str(Path(root) / "exchange")
+    config.Execute.timeout = cell_timeout
+    config.Execute.interrupt_on_timeout = True
+    config.IgnorePattern.enabled = True
+    config.IgnorePattern.pattern = r"[\s\S]*"
+    config.OverwriteCells.add_missing_cells = True
+    config.ClearHiddenTests.enforce_metadata = False
+    config.GenerateFeedback.preprocessors = [ClearHiddenTests, RedactTests, GetGrades, CSSHTMLHeaderPreprocessor]
+    return config
+
+
+def put_interpreter_on_path():
+    """nbgrader runs the ``alembic`` command of its own environment: make sure that is on PATH
+    even when the interpreter was started by its full path without activating the venv."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def nbgrader_api(root, cell_timeout=None):
+    """An ``NbGraderAPI`` bound to the scratch course at ``root``."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    put_interpreter_on_path()
+    config = nbgrader_config(root, cell_timeout)
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def build_course(root, assignments, solutions_dir=SOLUTIONS_DIR):
+    """Copy ``assignments`` from ``solutions_dir`` into ``root/source`` and generate their release.
+
+    Returns the API of the new course; its gradebook knows every grade cell, which is what
+    autograding compares submissions against.
+    """
+    root = Path(root)
+    for assignment in assignments:
+        shutil.copytree(Path(solutions_dir) / assignment, root / "source" / assignment,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    api = nbgrader_api(root)
+    for assignment in assignments:
+        result = api.generate_assignment(assignment, force=True, create=True)
+        if not result["success"]:
+            raise CourseError(f"nbgrader could not generate {assignment}:\n{result.get('error') or result.get('log')}")
+    return api
+
+
+def grade_cells(root, assignment):
+    """The grade cells of ``assignment`` in the gradebook at ``root``: dicts with notebook,
+    grade_id, max_score and cell_type (markdown cells are graded by hand)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
+        return [{"notebook": notebook.name, "grade_id": cell.name, "max_score": cell.max_score,
+                 "cell_type": cell.cell_type}
+                for notebook in gradebook.find_assignment(assignment).notebooks
+                for cell in notebook.grade_cells]

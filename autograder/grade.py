@@ -1,0 +1,290 @@
+"""``python -m autograder grade SUBMISSIONS --out OUT``: autograde a class in parallel.
+
+Input is nbgrader's layout ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``; submissions are
+only read. Each submission is validated here, copied into its own scratch course directory with
+a copy of the gradebook, and graded by ``autograder.worker`` in its own process group under a
+time budget. Results accumulate in ``OUT/results/<student>/<assignment>.json``; ``grades.csv``
+and ``tests.csv`` are rebuilt from all of them, so a re-run never loses an earlier grade.
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import (
+    GRADEBOOK,
+    GRADING_ENVIRONMENT,
+    SOLUTIONS_DIR,
+    CourseError,
+    build_course,
+    grade_cells,
+    list_assignments,
+    list_notebooks,
+)
+from autograder.progress import progress_bar
+
+GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_score", "status", "message", "graded_at"]
+TEST_COLUMNS = ["student", "assignment", "notebook", "grade_id", "score", "max_score", "status", "message"]
+# Statuses that describe the grader, not the submission: such a result never replaces an earlier one.
+GRADER_FAULTS = {"grader-error"}
+
+
+@dataclass
+class Task:
+    """One student's submission of one assignment."""
+
+    student: str
+    assignment: str
+    folder: Path
+    notebooks: dict = field(default_factory=dict)  # expected notebook name -> submitted path or None
+
+
+@dataclass
+class Options:
+    cell_timeout: int = 60
+    budget: int = 600
+    max_size_mb: float = 50.0
+    jobs: int = os.cpu_count() or 1
+    show_progress: bool = True
+
+
+def discover(submissions_dir, solutions_dir=SOLUTIONS_DIR, assignments=None):
+    """The grading tasks found under ``submissions_dir``.
+
+    Every student folder gets one task per assignment that any student submitted (or per
+    assignment in ``assignments``), so a student who submitted nothing for it shows up as missing.
+    """
+    submissions_dir = Path(submissions_dir)
+    if not submissions_dir.is_dir():
+        raise CourseError(f"submissions folder not found: {submissions_dir}")
+    known = list_assignments(solutions_dir)
+    students = sorted(p for p in submissions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if assignments:
+        unknown = sorted(set(assignments) - set(known))
+        if unknown:
+            raise CourseError(f"unknown assignment(s) {', '.join(unknown)}; the course has: {', '.join(known)}")
+    else:
+        submitted = {a.name for s in students for a in s.iterdir() if a.is_dir()}
+        assignments = [a for a in known if a in submitted]
+    tasks = []
+    for student in students:
+        for assignment in assignments:
+            folder = student / assignment
+            found = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+            notebooks = {}
+            for expected in list_notebooks(assignment, solutions_dir):
+                match = folder / expected
+                if not match.is_file() and len(found) == 1 and len(list_notebooks(assignment, solutions_dir)) == 1:
+                    match = found[0]  # a renamed download, e.g. "optimizers (1).ipynb"
+                notebooks[expected] = match if match.is_file() else None
+            tasks.append(Task(student.name, assignment, folder, notebooks))
+    return tasks
+
+
+def load_submission(path, max_size_mb):
+    """Read and validate a submitted notebook; returns (notebook, None) or (None, (status, message))."""
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > max_size_mb:
+        return None, ("too-large", f"{path.name} is {size_mb:.1f} MB, over the {max_size_mb:g} MB limit")
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except (UnicodeDecodeError, ValueError) as error:
+        return None, ("invalid-notebook", f"{path.name} is not valid JSON ({error})")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # noqa: BLE001 - any parse failure means "not a notebook"
+        return None, ("invalid-notebook", f"{path.name} is not a Jupyter notebook ({type(error).__name__})")
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []  # huge saved outputs are dropped before grading
+    return notebook, None
+
+
+def _kill_tree(process):
+    """Kill a worker and everything it started (the kernel included)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(process.pid)
+        victims = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for victim in victims:
+        try:
+            victim.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(victims, timeout=10)
+
+
+def grade_task(task, course_root, options):
+    """Grade one task in a scratch course; returns the result dict (never raises for student faults)."""
+    started = time.monotonic()
+    result = {"student": task.student, "assignment": task.assignment, "cells": [], "message": ""}
+    present = {name: path for name, path in task.notebooks.items() if path is not None}
+    if not present:
+        names = ", ".join(task.notebooks)
+        return {**result, "status": "missing", "message": f"no submission found (expected {names})"}
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
+        scratch = Path(scratch)
+        shutil.copyfile(Path(course_root) / GRADEBOOK, scratch / GRADEBOOK)
+        destination = scratch / "submitted" / task.student / task.assignment
+        destination.mkdir(parents=True)
+        for name, path in present.items():
+            notebook, problem = load_submission(path, options.max_size_mb)
+            if problem:
+                return {**result, "status": problem[0], "message": problem[1]}
+            nbformat.write(notebook, destination / name)
+        job = {"root": str(scratch), "assignment": task.assignment, "student": task.student,
+               "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json")}
+        (scratch / "job.json").write_text(json.dumps(job))
+        environment = {**os.environ, **GRADING_ENVIRONMENT}
+        with open(scratch / "worker.log", "wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(scratch / "job.json")],
+                                       cwd=scratch, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                process.wait(timeout=options.budget)
+            except subprocess.TimeoutExpired:
+                _kill_tree(process)
+                return {**result, "status": "timeout",
+                        "message": f"grading exceeded the budget of {options.budget} s per submission"}
+            finally:
+                _kill_tree(process)
+        if not (scratch / "result.json").exists():
+            tail = (scratch / "worker.log").read_text(errors="replace")[-2000:]
+            return {**result, "status": "grader-error", "message": f"the grading process failed: {tail}"}
+        graded = json.loads((scratch / "result.json").read_text())
+        feedback_dir = scratch / "feedback" / task.student / task.assignment
+        result["feedback"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(feedback_dir.glob("*.html"))}
+    result.update(graded)
+    result.setdefault("message", "")
+    if result["status"] == "kernel-died":
+        result["message"] = "the kernel died while running the notebook"
+    elif result["status"] == "grader-error":
+        result["message"] = (result.get("error") or "nbgrader failed").strip().splitlines()[-1]
+    result["seconds"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def is_manual(cell):
+    """Markdown answers are graded by hand; their points are reported apart from the autograded ones."""
+    return cell.get("cell_type") == "markdown"
+
+
+def ungraded_cells(cells, status, message):
+    """Zero-score rows for every grade cell of a submission that could not be graded."""
+    return [{**cell, "score": 0.0, "status": status, "message": message} for cell in cells]
+
+
+def summarise(result):
+    """The grades.csv row of one result."""
+    cells = result.get("cells", [])
+    auto = [c for c in cells if not is_manual(c)]
+    return {
+        "student": result["student"],
+        "assignment": result["assignment"],
+        "score": round(sum(c["score"] or 0 for c in auto), 4),
+        "max_score": round(sum(c["max_score"] for c in auto), 4),
+        "manual_max_score": round(sum(c["max_score"] for c in cells if is_manual(c)), 4),
+        "status": result["status"],
+        "message": result.get("message", ""),
+        "graded_at": result.get("graded_at", ""),
+    }
+
+
+def store(result, out_dir):
+    """Save one result and its feedback under ``out_dir``, unless it would replace a real grade
+    with a grader fault. Returns True when stored."""
+    out_dir = Path(out_dir)
+    path = out_dir / "results" / result["student"] / f"{result['assignment']}.json"
+    if result["status"] in GRADER_FAULTS and path.exists():
+        return False
+    feedback = result.pop("feedback", {})
+    result["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({k: v for k, v in result.items() if k not in ("log", "error")}, indent=1))
+    feedback_dir = out_dir / "feedback" / result["student"] / result["assignment"]
+    if feedback_dir.exists():
+        shutil.rmtree(feedback_dir)
+    if feedback:
+        feedback_dir.mkdir(parents=True)
+        for name, html in feedback.items():
+            (feedback_dir / name).write_text(html, encoding="utf-8")
+    return True
+
+
+def write_tables(out_dir):
+    """Rebuild grades.csv and tests.csv from every stored result; returns the grade rows."""
+    out_dir = Path(out_dir)
+    results = [json.loads(p.read_text()) for p in sorted((out_dir / "results").glob("*/*.json"))]
+    grade_rows = [summarise(r) for r in results]
+    with open(out_dir / "grades.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, GRADE_COLUMNS)
+        writer.writeheader()
+        writer.writerows(grade_rows)
+    with open(out_dir / "tests.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, TEST_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for result in results:
+            for cell in result.get("cells", []):
+                writer.writerow({"student": result["student"], "assignment": result["assignment"], **cell})
+    return grade_rows
+
+
+def format_table(rows):
+    """A plain-text grade table for the terminal."""
+    header = ["student", "assignment", "score", "status", "message"]
+    lines = [[r["student"], r["assignment"], f"{r['score']:g} / {r['max_score']:g}", r["status"], r["message"][:70]]
+             for r in rows]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines)]
+    render = lambda values: "  ".join(str(v).ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    return "\n".join([render(header), render(["-" * w for w in widths])] + [render(line) for line in lines])
+
+
+def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, assignments=None):
+    """Grade every submission under ``submissions_dir`` into ``out_dir``.
+
+    Returns (results of this run, all grade rows in out_dir).
+    """
+    options = options or Options()
+    tasks = discover(submissions_dir, solutions_dir, assignments)
+    if not tasks:
+        raise CourseError(f"no submissions found under {submissions_dir} "
+                          "(expected SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb)")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="course-master-") as course_root:
+        assignment_names = sorted({t.assignment for t in tasks})
+        build_course(course_root, assignment_names, solutions_dir)
+        cells = {a: grade_cells(course_root, a) for a in assignment_names}
+        bar = progress_bar(total=len(tasks), description="grading", enabled=options.show_progress)
+        with bar, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+            futures = {pool.submit(grade_task, task, course_root, options): task for task in tasks}
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # noqa: BLE001 - one failure must not stop the class
+                    result = {"student": task.student, "assignment": task.assignment, "cells": [],
+                              "status": "grader-error", "message": f"{type(error).__name__}: {error}"}
+                if not result["cells"]:
+                    result["cells"] = ungraded_cells(cells[task.assignment], result["status"], result["message"])
+                store(result, out_dir)
+                results.append(result)
+                bar.set_postfix_str(f"{task.student}/{task.assignment}: {result['status']}")
+                bar.update()
+    return results, write_tables(out_dir)
