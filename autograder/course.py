@@ -83,6 +83,7 @@ def nbgrader_api(root, cell_timeout=None):
     from nbgrader.coursedir import CourseDirectory
 
     put_interpreter_on_path()
+    (Path(root) / "exchange").mkdir(parents=True, exist_ok=True)
     config = nbgrader_config(root, cell_timeout)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 

@@ -99,8 +99,11 @@ def load_submission(path, max_size_mb):
     try:
         text = path.read_text(encoding="utf-8")
         json.loads(text)
-    except (UnicodeDecodeError, ValueError) as error:
-        return None, ("invalid-notebook", f"{path.name} is not valid JSON ({error})")
+    except UnicodeDecodeError:
+        return None, ("invalid-notebook", f"{path.name} is not a text file")
+    except json.JSONDecodeError as error:
+        return None, ("invalid-notebook", f"{path.name} is not valid JSON (line {error.lineno}, column "
+                                          f"{error.colno}): truncated or corrupted?")
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
@@ -247,7 +250,7 @@ def write_tables(out_dir):
 def format_table(rows):
     """A plain-text grade table for the terminal."""
     header = ["student", "assignment", "score", "status", "message"]
-    lines = [[r["student"], r["assignment"], f"{r['score']:g} / {r['max_score']:g}", r["status"], r["message"][:70]]
+    lines = [[r["student"], r["assignment"], f"{r['score']:g} / {r['max_score']:g}", r["status"], r["message"][:90]]
              for r in rows]
     widths = [max(len(str(x)) for x in column) for column in zip(header, *lines)]
     render = lambda values: "  ".join(str(v).ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731

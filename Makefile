@@ -1,0 +1,37 @@
+# The two set-up commands of README.md: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install demo test selfcheck release samples benchmark clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+# Regenerate the student release, grade the bundled sample class, print the grade table.
+demo: install
+	$(BIN)/python -m autograder release
+	$(BIN)/python -m autograder grade autograder/samples --out grades --timeout 20
+
+test: install
+	$(BIN)/python -m pytest
+
+selfcheck: install
+	$(BIN)/python -m autograder selfcheck
+
+release: install
+	$(BIN)/python -m autograder release
+
+samples: install
+	$(BIN)/python -m autograder samples
+
+benchmark: install
+	$(BIN)/python benchmarks/grading_speed.py
+
+clean:
+	rm -rf grades .pytest_cache

@@ -1,0 +1,83 @@
+"""The bundled sample class (``autograder/samples/``) that ``make demo`` grades.
+
+It is generated from the course itself, so it follows every change of the notebooks:
+``python -m autograder samples``. One student of each kind an instructor meets:
+
+- ``ada_complete``: every exercise solved and every question answered;
+- ``ben_partial``: every second exercise solved, the rest untouched;
+- ``cy_blank``: the release notebook as handed out;
+- ``dee_corrupted``: a notebook file cut short mid-upload (not valid JSON);
+- ``eli_infinite_loop``: all solved, but the first exercise never returns;
+- ``fay_missing``: a folder with no notebook in it.
+"""
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import RELEASE_DIR, SOLUTIONS_DIR, list_assignments, list_notebooks
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION[ \t]*\n?", re.M | re.S)
+
+
+def _solved(source, index=None):
+    """Solution source as a student would type it: the region markers removed, its code kept."""
+    return SOLUTION_REGION.sub(lambda match: match.group(2), source)
+
+
+def _endless_first(source, index):
+    """The first exercise's solved region replaced by a loop that never ends; the others solved."""
+    if index:
+        return _solved(source)
+    return SOLUTION_REGION.sub(lambda m: f"{m.group(1)}while True:  # never returns\n{m.group(1)}    pass\n", source)
+
+
+def _answered(release, solution, exercise_filter, rewrite=_solved):
+    """The release notebook with the solution cells chosen by ``exercise_filter(index)`` filled in."""
+    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in solution.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    notebook = nbformat.from_dict(release)
+    exercise_index = 0
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            if exercise_filter(exercise_index):
+                cell.source = rewrite(answers[grade_id], exercise_index)
+            exercise_index += 1
+    return notebook
+
+
+def sample_notebooks(solution, release):
+    """Map student id -> notebook (or raw text for the corrupted upload, None for a missing one)."""
+    complete = _answered(release, solution, lambda i: True)
+    return {
+        "ada_complete": complete,
+        "ben_partial": _answered(release, solution, lambda i: i % 2 == 0),
+        "cy_blank": nbformat.from_dict(release),
+        "dee_corrupted": nbformat.writes(complete)[:2000],
+        "eli_infinite_loop": _answered(release, solution, lambda i: True, _endless_first),
+        "fay_missing": None,
+    }
+
+
+def write_samples(solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR, samples_dir=SAMPLES_DIR):
+    """(Re)write the sample class for every assignment; returns its folder."""
+    samples_dir = Path(samples_dir)
+    if samples_dir.exists():
+        shutil.rmtree(samples_dir)
+    for assignment in list_assignments(solutions_dir):
+        for name in list_notebooks(assignment, solutions_dir):
+            solution = nbformat.read(Path(solutions_dir) / assignment / name, as_version=4)
+            release = nbformat.read(Path(release_dir) / assignment / name, as_version=4)
+            for student, content in sample_notebooks(solution, release).items():
+                folder = samples_dir / student / assignment
+                folder.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, str):
+                    (folder / name).write_text(content, encoding="utf-8")
+                elif content is not None:
+                    (folder / name).write_text(nbformat.writes(content) + "\n", encoding="utf-8")
+                else:
+                    (folder / "NOTHING_SUBMITTED.txt").write_text("This student submitted no notebook.\n")
+    return samples_dir
