@@ -216,26 +216,24 @@ def check_step_decay(step_decay, seed=None):
     _check_schedule("step_decay", step_decay, cases, seed)
 
 
-def check_exponential_decay(exponential_decay, seed=None):
-    """Check ``exponential_decay(learning_rate0, t, k=0.1)``."""
+def _check_decay_with_rate(name, student, formula, seed):
+    """Schedules ``learning_rate0 * f(k t)`` with a default decay rate k=0.1."""
     rng, seed = fresh_rng(seed)
     lr0, k = _log_uniform(rng, 1e-3, 1.0), float(rng.uniform(0.01, 0.5))
     cases = [({"learning_rate0": lr0, "t": 0}, "at t=0 the rate is learning_rate0"),
              ({"learning_rate0": lr0, "t": 7}, "with the default k=0.1")]
-    cases += [({"learning_rate0": lr0, "t": int(t), "k": k}, "learning_rate0 * exp(-k t)")
-              for t in rng.integers(1, 50, size=4)]
-    _check_schedule("exponential_decay", exponential_decay, cases, seed)
+    cases += [({"learning_rate0": lr0, "t": int(t), "k": k}, formula) for t in rng.integers(1, 50, size=4)]
+    _check_schedule(name, student, cases, seed)
+
+
+def check_exponential_decay(exponential_decay, seed=None):
+    """Check ``exponential_decay(learning_rate0, t, k=0.1)``."""
+    _check_decay_with_rate("exponential_decay", exponential_decay, "learning_rate0 * exp(-k t)", seed)
 
 
 def check_inverse_time_decay(inverse_time_decay, seed=None):
     """Check ``inverse_time_decay(learning_rate0, t, k=0.1)``."""
-    rng, seed = fresh_rng(seed)
-    lr0, k = _log_uniform(rng, 1e-3, 1.0), float(rng.uniform(0.01, 0.5))
-    cases = [({"learning_rate0": lr0, "t": 0}, "at t=0 the rate is learning_rate0"),
-             ({"learning_rate0": lr0, "t": 7}, "with the default k=0.1")]
-    cases += [({"learning_rate0": lr0, "t": int(t), "k": k}, "learning_rate0 / (1 + k t)")
-              for t in rng.integers(1, 50, size=4)]
-    _check_schedule("inverse_time_decay", inverse_time_decay, cases, seed)
+    _check_decay_with_rate("inverse_time_decay", inverse_time_decay, "learning_rate0 / (1 + k t)", seed)
 
 
 def check_cosine_annealing_warm_restarts(cosine_annealing_warm_restarts, seed=None):
