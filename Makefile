@@ -16,7 +16,7 @@ install: $(INSTALLED)
 # Regenerate the student release, grade the bundled sample class, print the grade table.
 demo: install
 	$(BIN)/python -m autograder release
-	$(BIN)/python -m autograder grade autograder/samples --out grades --timeout 20
+	$(BIN)/python -m autograder grade autograder/samples --out grades --timeout 10
 
 test: install
 	$(BIN)/python -m pytest

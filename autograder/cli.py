@@ -87,7 +87,7 @@ def run(args):
               f"feedback: {args.out / 'feedback'}")
         return 1 if GRADER_FAULTS & set(counts) else 0
     if args.command == "samples":
-        from autograder.samples import write_samples
+        from autograder.sample_class import write_samples
 
         folder = write_samples(args.solutions, args.release_dir)
         print(f"sample class written to {folder}")
