@@ -153,7 +153,10 @@ def grade_task(task, course_root, options):
         job = {"root": str(scratch), "assignment": task.assignment, "student": task.student,
                "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json")}
         (scratch / "job.json").write_text(json.dumps(job))
-        environment = {**os.environ, **GRADING_ENVIRONMENT}
+        # The grader's own environment provides the kernel, whatever kernelspecs the user has.
+        jupyter_path = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
+                                                     os.environ.get("JUPYTER_PATH")]))
+        environment = {**os.environ, **GRADING_ENVIRONMENT, "JUPYTER_PATH": jupyter_path}
         with open(scratch / "worker.log", "wb") as log:
             process = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(scratch / "job.json")],
                                        cwd=scratch, env=environment, stdout=log, stderr=subprocess.STDOUT,
