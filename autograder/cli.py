@@ -23,6 +23,10 @@ def _grading_options(parser):
                         help="seconds one notebook cell may run (default: 60)")
     parser.add_argument("--budget", type=_positive_int, default=600,
                         help="seconds one whole submission may take (default: 600)")
+    parser.add_argument("--memory-mb", type=_positive_int, default=4096,
+                        help="address space one kernel may use, in MB (default: 4096)")
+    parser.add_argument("--processes", type=_positive_int, default=256,
+                        help="processes and threads one kernel may run (default: 256)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -46,6 +50,8 @@ def build_parser():
     grade.add_argument("--out", type=Path, required=True, help="folder for grades.csv, tests.csv, feedback/")
     grade.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     grade.add_argument("--max-size-mb", type=float, default=50.0, help="larger notebooks are rejected unread")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade again submissions whose grade is current (default: keep them)")
     _grading_options(grade)
 
     samples = commands.add_parser("samples", help="regenerate the sample class in autograder/samples/")
@@ -57,7 +63,8 @@ def _options(args):
     from autograder.grade import Options
 
     return Options(cell_timeout=args.timeout, budget=args.budget, jobs=args.jobs,
-                   max_size_mb=getattr(args, "max_size_mb", 50.0), show_progress=not args.quiet)
+                   max_size_mb=getattr(args, "max_size_mb", 50.0), memory_mb=args.memory_mb,
+                   processes=args.processes, show_progress=not args.quiet, regrade=getattr(args, "regrade", True))
 
 
 def run(args):

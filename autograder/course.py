@@ -4,6 +4,7 @@ nbgrader works on a "course directory" (source/, release/, submitted/, autograde
 gradebook). We never grade in the repository itself: every command builds a scratch course
 directory from ``solutions/`` so that the repository and the submissions stay untouched.
 """
+import hashlib
 import os
 import shutil
 import sys
@@ -46,14 +47,17 @@ def list_notebooks(assignment, solutions_dir=SOLUTIONS_DIR):
 def nbgrader_config(root, cell_timeout=None):
     """The nbgrader configuration of a scratch course directory at ``root``.
 
-    It handles nbgrader's known traps: the per-cell timeout is ``Execute.timeout``; stderr
+    It handles nbgrader's known traps: the per-cell timeout is ``Execute.timeout`` (our
+    ``GradedExecute`` adds crash recovery and cell tracking for the verifier); stderr
     (warnings) must not zero a test cell, so ``IgnorePattern`` drops all of it; deleted grade cells
     are re-added from the gradebook (``add_missing_cells``); feedback hides hidden tests and
     tracebacks (``autograder.feedback``).
     """
+    from autograder.execute import GradedExecute
     from autograder.feedback import RedactTests
-    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
+                                        IgnorePattern, LimitOutput, SaveAutoGrades)
 
     config = Config()
     config.CourseDirectory.root = str(root)
@@ -64,6 +68,8 @@ def nbgrader_config(root, cell_timeout=None):
     config.IgnorePattern.enabled = True
     config.IgnorePattern.pattern = r"[\s\S]*"
     config.OverwriteCells.add_missing_cells = True
+    config.Autograde.autograde_preprocessors = [GradedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                                SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     config.ClearHiddenTests.enforce_metadata = False
     config.GenerateFeedback.preprocessors = [ClearHiddenTests, RedactTests, GetGrades, CSSHTMLHeaderPreprocessor]
     return config
@@ -116,3 +122,21 @@ def grade_cells(root, assignment):
                  "cell_type": cell.cell_type}
                 for notebook in gradebook.find_assignment(assignment).notebooks
                 for cell in notebook.grade_cells]
+
+
+def cell_names(root, assignment):
+    """Every nbgrader cell name (grade_id) of ``assignment`` in the gradebook at ``root``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
+        return {cell.name for notebook in gradebook.find_assignment(assignment).notebooks
+                for cell in notebook.source_cells}
+
+
+def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):
+    """A fingerprint of the source of ``assignment``: a stored grade is current only while it holds."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(solutions_dir) / assignment).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+            digest.update(str(path.relative_to(solutions_dir)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

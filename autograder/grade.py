@@ -7,6 +7,8 @@ time budget. Results accumulate in ``OUT/results/<student>/<assignment>.json``; 
 and ``tests.csv`` are rebuilt from all of them, so a re-run never loses an earlier grade.
 """
 import csv
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -27,6 +29,8 @@ from autograder.course import (
     SOLUTIONS_DIR,
     CourseError,
     build_course,
+    cell_names,
+    course_digest,
     grade_cells,
     list_assignments,
     list_notebooks,
@@ -47,6 +51,7 @@ class Task:
     assignment: str
     folder: Path
     notebooks: dict = field(default_factory=dict)  # expected notebook name -> submitted path or None
+    digest: tuple = ()  # (submission, course) fingerprints
 
 
 @dataclass
@@ -54,8 +59,12 @@ class Options:
     cell_timeout: int = 60
     budget: int = 600
     max_size_mb: float = 50.0
+    memory_mb: int = 4096
+    file_mb: int = 256
+    processes: int = 256
     jobs: int = os.cpu_count() or 1
     show_progress: bool = True
+    regrade: bool = False
 
 
 def discover(submissions_dir, solutions_dir=SOLUTIONS_DIR, assignments=None):
@@ -132,6 +141,19 @@ def _kill_tree(process):
     psutil.wait_procs(victims, timeout=10)
 
 
+def submission_digest(task):
+    """A fingerprint of what the student submitted for ``task``."""
+    digest = hashlib.sha256()
+    for name, path in sorted(task.notebooks.items()):
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path is not None else b""))
+    return digest.hexdigest()
+
+
+def belongs_to(notebook, names):
+    """Whether ``notebook`` has any nbgrader cell of the assignment (else it is another notebook)."""
+    return any(cell.metadata.get("nbgrader", {}).get("grade_id") in names for cell in notebook.cells)
+
+
 def grade_task(task, course_root, options):
     """Grade one task in a scratch course; returns the result dict (never raises for student faults)."""
     started = time.monotonic()
@@ -149,9 +171,14 @@ def grade_task(task, course_root, options):
             notebook, problem = load_submission(path, options.max_size_mb)
             if problem:
                 return {**result, "status": problem[0], "message": problem[1]}
+            if not belongs_to(notebook, cell_names(course_root, task.assignment)):
+                return {**result, "status": "wrong-notebook",
+                        "message": f"{path.name} has none of the cells of {task.assignment}: another assignment's "
+                                   "notebook?"}
             nbformat.write(notebook, destination / name)
         job = {"root": str(scratch), "assignment": task.assignment, "student": task.student,
-               "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json")}
+               "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json"),
+               "memory_mb": options.memory_mb, "file_mb": options.file_mb, "processes": options.processes}
         (scratch / "job.json").write_text(json.dumps(job))
         # The grader's own environment provides the kernel, whatever kernelspecs the user has.
         jupyter_path = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
@@ -177,7 +204,7 @@ def grade_task(task, course_root, options):
         result["feedback"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(feedback_dir.glob("*.html"))}
     result.update(graded)
     result.setdefault("message", "")
-    if result["status"] == "kernel-died":
+    if result["status"] == "kernel-died" and not result["message"]:
         result["message"] = "the kernel died while running the notebook"
     elif result["status"] == "grader-error":
         result["message"] = (result.get("error") or "nbgrader failed").strip().splitlines()[-1]
@@ -221,7 +248,7 @@ def store(result, out_dir):
     feedback = result.pop("feedback", {})
     result["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({k: v for k, v in result.items() if k not in ("log", "error")}, indent=1))
+    _write_atomically(path, json.dumps({k: v for k, v in result.items() if k not in ("log", "error")}, indent=1))
     feedback_dir = out_dir / "feedback" / result["student"] / result["assignment"]
     if feedback_dir.exists():
         shutil.rmtree(feedback_dir)
@@ -232,21 +259,39 @@ def store(result, out_dir):
     return True
 
 
+def _write_atomically(path, text):
+    """Write ``text`` to ``path`` so that a reader (or a crash) sees the old file or the new one."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def stored_result(out_dir, task):
+    """The result stored for ``task`` under ``out_dir``, or None."""
+    path = Path(out_dir) / "results" / task.student / f"{task.assignment}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _is_current(stored, task):
+    return bool(stored) and stored.get("digest") == list(task.digest) and stored["status"] not in GRADER_FAULTS
+
+
 def write_tables(out_dir):
     """Rebuild grades.csv and tests.csv from every stored result; returns the grade rows."""
     out_dir = Path(out_dir)
     results = [json.loads(p.read_text()) for p in sorted((out_dir / "results").glob("*/*.json"))]
     grade_rows = [summarise(r) for r in results]
-    with open(out_dir / "grades.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, GRADE_COLUMNS)
-        writer.writeheader()
-        writer.writerows(grade_rows)
-    with open(out_dir / "tests.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, TEST_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for result in results:
-            for cell in result.get("cells", []):
-                writer.writerow({"student": result["student"], "assignment": result["assignment"], **cell})
+    grades, tests = io.StringIO(), io.StringIO()
+    writer = csv.DictWriter(grades, GRADE_COLUMNS)
+    writer.writeheader()
+    writer.writerows(grade_rows)
+    writer = csv.DictWriter(tests, TEST_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for result in results:
+        for cell in result.get("cells", []):
+            writer.writerow({"student": result["student"], "assignment": result["assignment"], **cell})
+    _write_atomically(out_dir / "grades.csv", grades.getvalue())
+    _write_atomically(out_dir / "tests.csv", tests.getvalue())
     return grade_rows
 
 
@@ -277,6 +322,15 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
         assignment_names = sorted({t.assignment for t in tasks})
         build_course(course_root, assignment_names, solutions_dir)
         cells = {a: grade_cells(course_root, a) for a in assignment_names}
+        digests = {a: course_digest(a, solutions_dir) for a in assignment_names}
+        for task in tasks:
+            task.digest = (submission_digest(task), digests[task.assignment])
+        if not options.regrade:
+            # Resume: a submission graded before, unchanged, against the same course, keeps its grade.
+            done = [t for t in tasks if _is_current(stored_result(out_dir, t), t)]
+            tasks = [t for t in tasks if t not in done]
+            if done and options.show_progress:
+                print(f"{len(done)} submission(s) unchanged since their last grading: kept", file=sys.stderr)
         bar = progress_bar(total=len(tasks), description="grading", enabled=options.show_progress)
         with bar, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
             futures = {pool.submit(grade_task, task, course_root, options): task for task in tasks}
@@ -289,6 +343,7 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
                               "status": "grader-error", "message": f"{type(error).__name__}: {error}"}
                 if not result["cells"]:
                     result["cells"] = ungraded_cells(cells[task.assignment], result["status"], result["message"])
+                result["digest"] = list(task.digest)
                 store(result, out_dir)
                 results.append(result)
                 bar.set_postfix_str(f"{task.student}/{task.assignment}: {result['status']}")

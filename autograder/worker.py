@@ -6,6 +6,7 @@ reads the JSON result this module writes. Keeping each submission in its own pro
 hung or crashing submission can be killed without touching the others.
 """
 import json
+import os
 import re
 import sys
 import time
@@ -13,7 +14,10 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import kernel_site
 from autograder.course import GRADEBOOK, nbgrader_api
+from autograder.execute import KERNEL_DIED, GradedExecute
+from autograder.verifier import Verifier, expected_checks
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
@@ -27,10 +31,10 @@ def _error_message(output):
 
 def cell_outcomes(notebook_path):
     """Map grade_id -> (status, message) from the errors in an executed notebook, name the first
-    cell (grade_id, cell id or index) that hit the timeout, if any, and count the code cells that
-    did not run."""
+    cells (grade_id, cell id or index) that hit the timeout and that killed the kernel, if any,
+    and count the code cells that did not run."""
     notebook = nbformat.read(notebook_path, as_version=4)
-    outcomes, timed_out_cell, not_run = {}, None, 0
+    outcomes, timed_out_cell, crashed_cell, not_run = {}, None, None, 0
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
@@ -38,14 +42,19 @@ def cell_outcomes(notebook_path):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         timed_out = any(o.ename in TIMEOUT_ERRORS for o in errors)
+        crashed = any(o.ename == KERNEL_DIED for o in errors)
         if timed_out and timed_out_cell is None:
             timed_out_cell = grade_id or cell.get("id") or f"cell {index}"
+        if crashed and crashed_cell is None:
+            crashed_cell = grade_id or cell.get("id") or f"cell {index}"
         if grade_id:
-            if timed_out:
+            if crashed:
+                outcomes[grade_id] = ("kernel-died", "the kernel died while running this cell")
+            elif timed_out:
                 outcomes[grade_id] = ("timeout", "the cell did not finish within the time limit")
             elif errors:
                 outcomes[grade_id] = ("failed", _error_message(errors[-1]))
-    return outcomes, timed_out_cell, not_run
+    return outcomes, timed_out_cell, crashed_cell, not_run
 
 
 def read_grades(root, assignment, student):
@@ -69,33 +78,102 @@ def read_grades(root, assignment, student):
     return rows
 
 
+RESOURCE_ERRORS = [  # (status, ename, words in the message)
+    ("memory-limit", "MemoryError", ""),
+    ("file-size-limit", "OSError", "File too large"),
+    ("process-limit", "BlockingIOError", "Resource temporarily unavailable"),
+    ("process-limit", "OSError", "Resource temporarily unavailable"),
+    ("process-limit", "RuntimeError", "can't start new thread"),
+]
+
+
+def resource_status(notebook_path):
+    """The resource limit a submission ran into, from the errors its cells raised, or None."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type != "error":
+                continue
+            for status, ename, words in RESOURCE_ERRORS:
+                if output.ename == ename and words in str(output.evalue):
+                    return status, f"cell '{_cell_name(cell)}' hit the {status.replace('-', ' ')}"
+    return None
+
+
+def _cell_name(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id") or "?"
+
+
+def confirm_with_verifier(root, assignment, student, verifier):
+    """Cap every test cell that calls hidden checks by the verifier's verdicts, in the gradebook.
+
+    Returns {grade_id: failure message} for the cells the verifier did not confirm.
+    """
+    from nbgrader.api import Gradebook
+
+    unconfirmed = {}
+    with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.cell.cell_type != "code":
+                    continue
+                source = gradebook.find_source_cell(grade.name, notebook.name, assignment).source
+                names = expected_checks(source)
+                if not names:
+                    continue
+                confirmed, message = verifier.confirm(grade.name, names)
+                if not confirmed:
+                    unconfirmed[grade.name] = message
+                    if grade.auto_score:
+                        grade.auto_score = 0.0
+        gradebook.db.commit()
+    return unconfirmed
+
+
 def grade(job):
     """Autograde and generate feedback for ``job`` (a dict, see ``autograder.grade``)."""
     root, assignment, student = Path(job["root"]), job["assignment"], job["student"]
+    verifier = Verifier(root / "grader.sock", call_timeout=job["cell_timeout"] + 5)
+    jupyter_dir = kernel_site.prepare(root, verifier.path, job["memory_mb"], job["file_mb"], job["processes"])
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_dir), os.environ.get("JUPYTER_PATH")]))
+    GradedExecute.verifier = verifier
     api = nbgrader_api(root, job["cell_timeout"])
     started = time.monotonic()
-    autograde = api.autograde(assignment, student, force=True, create=True)
+    try:
+        autograde = api.autograde(assignment, student, force=True, create=True)
+    finally:
+        kernel_site.release_cgroup(root)
     result = {"log": autograde.get("log", ""), "error": autograde.get("error", ""), "cells": []}
     if not autograde["success"]:
         text = f"{result['log']}\n{result['error']}"
         result["status"] = "kernel-died" if any(m in text for m in DEAD_KERNEL_MARKERS) else "grader-error"
         return result
-    timed_out_cell, result["cells_not_run"] = None, 0
+    unconfirmed = confirm_with_verifier(root, assignment, student, verifier)
+    verifier.close()
+    problems, result["cells_not_run"] = [], 0
     for notebook_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
-        outcomes, timed_out, not_run = cell_outcomes(notebook_path)
-        timed_out_cell = timed_out_cell or timed_out
+        outcomes, timed_out, crashed, not_run = cell_outcomes(notebook_path)
         result["cells_not_run"] += not_run
+        if crashed:
+            problems.append(("kernel-died", f"the kernel died in cell '{crashed}' and was restarted"))
+        if timed_out:
+            problems.append(("timeout", f"cell '{timed_out}' exceeded the {job['cell_timeout']} s limit"))
+        limit = resource_status(notebook_path)
+        if limit:
+            problems.append(limit)
         for row in read_grades(root, assignment, student):
             if row["notebook"] != notebook_path.stem:
                 continue
             status, message = outcomes.get(row["grade_id"], ("passed", ""))
+            if row["grade_id"] in unconfirmed:
+                status, message = ("failed" if status == "passed" else status), unconfirmed[row["grade_id"]]
             if row["cell_type"] == "markdown":
                 status, message = ("manual", "graded by hand") if row["needs_manual_grade"] else ("unanswered", "")
             elif status == "passed" and row["score"] < row["max_score"]:
                 status = "partial"
             result["cells"].append({**row, "status": status, "message": message})
-    result["status"] = "timeout" if timed_out_cell else "ok"
-    result["message"] = f"cell '{timed_out_cell}' exceeded the {job['cell_timeout']} s limit" if timed_out_cell else ""
+    result["status"], result["message"] = problems[0] if problems else ("ok", "")
     result["seconds"] = round(time.monotonic() - started, 2)
     feedback = api.generate_feedback(assignment, student, force=True)
     if not feedback["success"]:

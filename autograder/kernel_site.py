@@ -1,0 +1,69 @@
+"""What a student's kernel gets during grading: a kernelspec that starts it under resource
+limits, and an ``autograder`` package that is only the stub of ``autograder.kernel_stub``."""
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STUB_MODULE = "from autograder.checks._stub import module_getattr\n\n__getattr__ = module_getattr(__name__)\n"
+
+
+def write_stub_package(site):
+    """Write the stub ``autograder`` package under ``site``: one stub module per real check module."""
+    package = Path(site) / "autograder"
+    (package / "checks").mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text('"""Grading stub: hidden checks run in the grader."""\n')
+    shutil.copyfile(PACKAGE_DIR / "remote.py", package / "_remote.py")
+    (package / "checks" / "__init__.py").write_text("")
+    shutil.copyfile(PACKAGE_DIR / "kernel_stub.py", package / "checks" / "_stub.py")
+    for module in sorted((PACKAGE_DIR / "checks").glob("*.py")):
+        if not module.name.startswith("_"):
+            (package / "checks" / module.name).write_text(STUB_MODULE)
+
+
+def prepare(scratch, socket_path, memory_mb, file_mb, processes):
+    """Write the stub package, the launcher and a ``python3`` kernelspec into ``scratch``.
+
+    Returns the folder to put first on JUPYTER_PATH so that this kernelspec is the one used.
+    """
+    scratch = Path(scratch)
+    site = scratch / "kernel_site"
+    write_stub_package(site)
+    launcher = scratch / "kernel_launcher.py"
+    shutil.copyfile(PACKAGE_DIR / "kernel_launcher.py", launcher)
+    python_path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    spec = {
+        "argv": [sys.executable, str(launcher), "--memory-mb", str(memory_mb), "--file-mb", str(file_mb),
+                 "--processes", str(processes), "--cgroup-file", str(scratch / "kernel.cgroup"), "--",
+                 sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (grading)",
+        "language": "python",
+        "env": {"PYTHONPATH": python_path, "CS_GRADER_SOCKET": str(socket_path)},
+    }
+    spec_dir = scratch / "jupyter" / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return scratch / "jupyter"
+
+
+def release_cgroup(scratch):
+    """Remove the pids cgroup the launcher made, if any (it is empty once the kernel is gone)."""
+    record = Path(scratch) / "kernel.cgroup"
+    if record.exists():
+        group = record.read_text().strip()
+        for process in Path(group, "cgroup.procs").read_text().split() if Path(group).exists() else []:
+            try:
+                os.kill(int(process), 9)
+            except OSError:
+                pass
+        for _ in range(50):
+            try:
+                os.rmdir(group)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.1)

@@ -1,0 +1,98 @@
+"""The grader's side of hidden checks: run them here, on calls answered by the student's kernel.
+
+A hidden test cell asks (through ``autograder.kernel_stub``) for a check such as
+``autograder.checks.optim.check_sgd``; the verifier runs that check in this process with proxies
+for the student's functions and records the verdict against the cell that was executing. Scores
+of test cells are then capped by these verdicts, so nothing printed, raised or patched inside the
+kernel can earn points.
+"""
+import contextlib
+import importlib
+import io
+import re
+import socket
+import threading
+from dataclasses import dataclass
+
+from autograder.remote import Channel, ChannelClosed
+
+CHECK_CALL = re.compile(r"\b(check_\w+)\s*\(")
+CHECK_MODULE = re.compile(r"^autograder\.checks\.[a-z][a-z0-9_]*$")
+
+
+@dataclass
+class Verdict:
+    cell: str
+    check: str
+    passed: bool
+    message: str
+
+
+def expected_checks(source):
+    """Names of the hidden checks a test cell's source calls, in order."""
+    return CHECK_CALL.findall(source)
+
+
+class Verifier:
+    """Listens on a Unix socket and runs the checks the kernel asks for."""
+
+    def __init__(self, path, call_timeout):
+        self.path, self.call_timeout = str(path), call_timeout
+        self.verdicts = []
+        self.current_cell = None
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(4)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            connection.settimeout(self.call_timeout)
+            self._serve(Channel(connection), self.current_cell)
+
+    def _serve(self, channel, cell):
+        try:
+            request = channel.receive()
+        except ChannelClosed:
+            return
+        name, module = str(request.get("name", "")), str(request.get("module", ""))
+        output = io.StringIO()
+        try:
+            if request.get("op") != "check" or not CHECK_MODULE.match(module) or not name.startswith("check_"):
+                raise AssertionError(f"unknown hidden check {module}.{name}")
+            check = getattr(importlib.import_module(module), name)
+            args, kwargs = channel.decode(request["args"]), channel.decode(request["kwargs"])
+            with contextlib.redirect_stdout(output):
+                check(*args, **kwargs)
+            passed, message = True, ""
+        except AssertionError as failure:
+            passed, message = False, str(failure)
+        except ChannelClosed:
+            passed, message = False, "the notebook stopped answering the hidden check (interrupted or crashed)"
+        except Exception as error:  # noqa: BLE001 - a check that cannot run is a failed check
+            passed, message = False, f"the hidden check could not run: {type(error).__name__}: {error}"
+        if cell is not None:
+            self.verdicts.append(Verdict(cell, name, passed, message))
+        with contextlib.suppress(OSError, ChannelClosed):
+            channel.send({"op": "verdict", "passed": passed, "message": message, "output": output.getvalue()})
+        channel.sock.close()
+
+    def confirm(self, cell, names):
+        """(confirmed, message): every expected check ran in ``cell`` and none of its runs failed."""
+        runs = [v for v in self.verdicts if v.cell == cell and v.check in names]
+        failed = [v for v in runs if not v.passed]
+        if failed:
+            return False, failed[0].message
+        missing = [n for n in names if not any(v.check == n for v in runs)]
+        if missing:
+            return False, f"the hidden check {missing[0]} did not run to completion"
+        return True, ""
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self.server.close()
