@@ -44,7 +44,7 @@ def list_notebooks(assignment, solutions_dir=SOLUTIONS_DIR):
     return sorted(p.name for p in (Path(solutions_dir) / assignment).glob("*.ipynb"))
 
 
-def nbgrader_config(root, cell_timeout=None):
+def nbgrader_config(root, cell_timeout=None, secrets=()):
     """The nbgrader configuration of a scratch course directory at ``root``.
 
     It handles nbgrader's known traps: the per-cell timeout is ``Execute.timeout`` (our
@@ -71,6 +71,7 @@ def nbgrader_config(root, cell_timeout=None):
     config.Autograde.autograde_preprocessors = [GradedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                                 SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     config.ClearHiddenTests.enforce_metadata = False
+    config.RedactTests.secrets = list(secrets)
     config.GenerateFeedback.preprocessors = [ClearHiddenTests, RedactTests, GetGrades, CSSHTMLHeaderPreprocessor]
     return config
 
@@ -83,14 +84,15 @@ def put_interpreter_on_path():
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def nbgrader_api(root, cell_timeout=None):
-    """An ``NbGraderAPI`` bound to the scratch course at ``root``."""
+def nbgrader_api(root, cell_timeout=None, secrets=()):
+    """An ``NbGraderAPI`` bound to the scratch course at ``root``; ``secrets`` are lines the
+    feedback must not show."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     put_interpreter_on_path()
     (Path(root) / "exchange").mkdir(parents=True, exist_ok=True)
-    config = nbgrader_config(root, cell_timeout)
+    config = nbgrader_config(root, cell_timeout, secrets)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
@@ -131,6 +133,15 @@ def cell_names(root, assignment):
     with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
         return {cell.name for notebook in gradebook.find_assignment(assignment).notebooks
                 for cell in notebook.source_cells}
+
+
+def source_texts(root, assignment):
+    """The instructor source of every nbgrader cell of ``assignment`` (hidden tests included)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
+        return [cell.source for notebook in gradebook.find_assignment(assignment).notebooks
+                for cell in notebook.source_cells]
 
 
 def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):

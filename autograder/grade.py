@@ -118,10 +118,26 @@ def load_submission(path, max_size_mb):
         nbformat.validate(notebook)
     except Exception as error:  # noqa: BLE001 - any parse failure means "not a notebook"
         return None, ("invalid-notebook", f"{path.name} is not a Jupyter notebook ({type(error).__name__})")
+    return sanitise(notebook), None
+
+
+def sanitise(notebook):
+    """Drop saved outputs (they may be huge) and nbgrader metadata that nbgrader itself trips
+    over: a duplicated grade_id (only the first cell keeps it) or metadata without a grade_id."""
+    seen = set()
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = []  # huge saved outputs are dropped before grading
-    return notebook, None
+            cell.outputs = []
+            cell.execution_count = None
+        meta = cell.metadata.get("nbgrader")
+        if meta is None:
+            continue
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if not isinstance(grade_id, str) or grade_id in seen:
+            del cell.metadata["nbgrader"]
+        else:
+            seen.add(grade_id)
+    return notebook
 
 
 def _kill_tree(process):

@@ -2,6 +2,7 @@
 limits, and an ``autograder`` package that is only the stub of ``autograder.kernel_stub``."""
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -11,17 +12,36 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 STUB_MODULE = "from autograder.checks._stub import module_getattr\n\n__getattr__ = module_getattr(__name__)\n"
 
 
+def in_kernel_modules():
+    """Check modules that must run inside the kernel (``RUN_IN_KERNEL = True``): their arguments
+    (PyTorch models, optimizers) cannot cross the plain-data channel."""
+    return {module.stem for module in (PACKAGE_DIR / "checks").glob("*.py")
+            if re.search(r"^RUN_IN_KERNEL = True$", module.read_text(), re.M)}
+
+
 def write_stub_package(site):
-    """Write the stub ``autograder`` package under ``site``: one stub module per real check module."""
+    """Write the stub ``autograder`` package under ``site``: one stub module per real check module,
+    except modules that run in the kernel, which are copied with their reference module."""
     package = Path(site) / "autograder"
     (package / "checks").mkdir(parents=True, exist_ok=True)
-    (package / "__init__.py").write_text('"""Grading stub: hidden checks run in the grader."""\n')
+    shutil.copyfile(PACKAGE_DIR / "kernel_stub_init.py", package / "__init__.py")
     shutil.copyfile(PACKAGE_DIR / "remote.py", package / "_remote.py")
     (package / "checks" / "__init__.py").write_text("")
     shutil.copyfile(PACKAGE_DIR / "kernel_stub.py", package / "checks" / "_stub.py")
+    shutil.copyfile(PACKAGE_DIR / "checks" / "_common.py", package / "checks" / "_common.py")
+    in_kernel = in_kernel_modules()
     for module in sorted((PACKAGE_DIR / "checks").glob("*.py")):
-        if not module.name.startswith("_"):
+        if module.name.startswith("_"):
+            continue
+        if module.stem not in in_kernel:
             (package / "checks" / module.name).write_text(STUB_MODULE)
+            continue
+        shutil.copyfile(module, package / "checks" / module.name)
+        reference = PACKAGE_DIR / "reference" / module.name
+        if reference.exists():
+            (package / "reference").mkdir(exist_ok=True)
+            (package / "reference" / "__init__.py").touch()
+            shutil.copyfile(reference, package / "reference" / module.name)
 
 
 def prepare(scratch, socket_path, memory_mb, file_mb, processes):

@@ -15,11 +15,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import kernel_site
-from autograder.course import GRADEBOOK, nbgrader_api
+from autograder.course import GRADEBOOK, nbgrader_api, source_texts
 from autograder.execute import KERNEL_DIED, GradedExecute
+from autograder.feedback import secret_lines
 from autograder.verifier import Verifier, expected_checks
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+CHECK_IMPORT = re.compile(r"\bautograder\.checks\.(\w+)")
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
 DEAD_KERNEL_MARKERS = ("DeadKernelError", "Kernel died", "kernel died")
 
@@ -27,6 +29,12 @@ DEAD_KERNEL_MARKERS = ("DeadKernelError", "Kernel died", "kernel died")
 def _error_message(output):
     text = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
     return ANSI_ESCAPE.sub("", text).strip()
+
+
+def cell_label(cell, index):
+    """How a status message names a cell: its grade_id, else its position in the notebook."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"'{grade_id}'" if grade_id else str(index + 1)
 
 
 def cell_outcomes(notebook_path):
@@ -44,9 +52,9 @@ def cell_outcomes(notebook_path):
         timed_out = any(o.ename in TIMEOUT_ERRORS for o in errors)
         crashed = any(o.ename == KERNEL_DIED for o in errors)
         if timed_out and timed_out_cell is None:
-            timed_out_cell = grade_id or cell.get("id") or f"cell {index}"
+            timed_out_cell = cell_label(cell, index)
         if crashed and crashed_cell is None:
-            crashed_cell = grade_id or cell.get("id") or f"cell {index}"
+            crashed_cell = cell_label(cell, index)
         if grade_id:
             if crashed:
                 outcomes[grade_id] = ("kernel-died", "the kernel died while running this cell")
@@ -90,18 +98,14 @@ RESOURCE_ERRORS = [  # (status, ename, words in the message)
 def resource_status(notebook_path):
     """The resource limit a submission ran into, from the errors its cells raised, or None."""
     notebook = nbformat.read(notebook_path, as_version=4)
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             if output.output_type != "error":
                 continue
             for status, ename, words in RESOURCE_ERRORS:
                 if output.ename == ename and words in str(output.evalue):
-                    return status, f"cell '{_cell_name(cell)}' hit the {status.replace('-', ' ')}"
+                    return status, f"cell {cell_label(cell, index)} hit the {status.replace('-', ' ')}"
     return None
-
-
-def _cell_name(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id") or "?"
 
 
 def confirm_with_verifier(root, assignment, student, verifier):
@@ -111,7 +115,7 @@ def confirm_with_verifier(root, assignment, student, verifier):
     """
     from nbgrader.api import Gradebook
 
-    unconfirmed = {}
+    unconfirmed, in_kernel = {}, kernel_site.in_kernel_modules()
     with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
         submission = gradebook.find_submission(assignment, student)
         for notebook in submission.notebooks:
@@ -120,7 +124,7 @@ def confirm_with_verifier(root, assignment, student, verifier):
                     continue
                 source = gradebook.find_source_cell(grade.name, notebook.name, assignment).source
                 names = expected_checks(source)
-                if not names:
+                if not names or in_kernel & set(CHECK_IMPORT.findall(source)):
                     continue
                 confirmed, message = verifier.confirm(grade.name, names)
                 if not confirmed:
@@ -156,9 +160,9 @@ def grade(job):
         outcomes, timed_out, crashed, not_run = cell_outcomes(notebook_path)
         result["cells_not_run"] += not_run
         if crashed:
-            problems.append(("kernel-died", f"the kernel died in cell '{crashed}' and was restarted"))
+            problems.append(("kernel-died", f"the kernel died in cell {crashed} and was restarted"))
         if timed_out:
-            problems.append(("timeout", f"cell '{timed_out}' exceeded the {job['cell_timeout']} s limit"))
+            problems.append(("timeout", f"cell {timed_out} exceeded the {job['cell_timeout']} s limit"))
         limit = resource_status(notebook_path)
         if limit:
             problems.append(limit)
@@ -175,7 +179,8 @@ def grade(job):
             result["cells"].append({**row, "status": status, "message": message})
     result["status"], result["message"] = problems[0] if problems else ("ok", "")
     result["seconds"] = round(time.monotonic() - started, 2)
-    feedback = api.generate_feedback(assignment, student, force=True)
+    secrets = secret_lines(source_texts(root, assignment))
+    feedback = nbgrader_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
     if not feedback["success"]:
         result["feedback_error"] = feedback.get("error") or feedback.get("log", "")
     return result
