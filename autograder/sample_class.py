@@ -8,7 +8,10 @@ It is generated from the course itself, so it follows every change of the notebo
 - ``cy_blank``: the release notebook as handed out;
 - ``dee_corrupted``: a notebook file cut short mid-upload (not valid JSON);
 - ``eli_infinite_loop``: all solved, but the first exercise never returns;
-- ``fay_missing``: a folder with no notebook in it.
+- ``fay_missing``: a folder with no notebook in it;
+- ``gus_silenced_errors``: the first exercise wrong, and IPython's error display switched off so
+  that its test cell shows no error (the grader's verifier still refuses the points);
+- ``hal_crashing_kernel``: all solved, but the first exercise's cell kills the kernel.
 """
 import re
 import shutil
@@ -27,11 +30,31 @@ def _solved(source, index=None):
     return SOLUTION_REGION.sub(lambda match: match.group(2), source)
 
 
-def _endless_first(source, index):
-    """The first exercise's solved region replaced by a loop that never ends; the others solved."""
-    if index:
-        return _solved(source)
+SILENCE_ERRORS = """
+
+ip = get_ipython()
+ip.showtraceback = lambda *args, **kwargs: None
+ip.set_custom_exc((BaseException,), lambda *args, **kwargs: None)"""
+
+
+def _first_exercise(rewrite_first):
+    """A rewrite that applies ``rewrite_first`` to the first exercise and solves the others."""
+    return lambda source, index: _solved(source) if index else rewrite_first(source)
+
+
+def _endless(source):
+    """The solved region replaced by a loop that never ends."""
     return SOLUTION_REGION.sub(lambda m: f"{m.group(1)}while True:  # never returns\n{m.group(1)}    pass\n", source)
+
+
+def _wrong_and_silenced(source):
+    """A wrong answer (None) followed by code that hides every error of later cells."""
+    return SOLUTION_REGION.sub(lambda m: f"{m.group(1)}return None\n", source) + SILENCE_ERRORS
+
+
+def _crashing(source):
+    """The solved exercise followed by a hard exit of the kernel process."""
+    return _solved(source) + "\n\nimport os\nos._exit(1)"
 
 
 def _answered(release, solution, exercise_filter, rewrite=_solved):
@@ -57,8 +80,10 @@ def sample_notebooks(solution, release):
         "ben_partial": _answered(release, solution, lambda i: i % 2 == 0),
         "cy_blank": nbformat.from_dict(release),
         "dee_corrupted": nbformat.writes(complete)[:2000],
-        "eli_infinite_loop": _answered(release, solution, lambda i: True, _endless_first),
+        "eli_infinite_loop": _answered(release, solution, lambda i: True, _first_exercise(_endless)),
         "fay_missing": None,
+        "gus_silenced_errors": _answered(release, solution, lambda i: True, _first_exercise(_wrong_and_silenced)),
+        "hal_crashing_kernel": _answered(release, solution, lambda i: True, _first_exercise(_crashing)),
     }
 
 
