@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from autograder.remote import Channel, ChannelClosed
 
+NOT_RUN = "the cell stopped before its hidden checks ran"
 CHECK_CALL = re.compile(r"\b(check_\w+)\s*\(")
 CHECK_MODULE = re.compile(r"^autograder\.checks\.[a-z][a-z0-9_]*$")
 
@@ -90,7 +91,7 @@ class Verifier:
             return False, failed[0].message
         missing = [n for n in names if not any(v.check == n for v in runs)]
         if missing:
-            return False, f"the hidden check {missing[0]} did not run to completion"
+            return False, f"{NOT_RUN} ({missing[0]})"
         return True, ""
 
     def close(self):

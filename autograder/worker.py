@@ -18,7 +18,7 @@ from autograder import kernel_site
 from autograder.course import GRADEBOOK, nbgrader_api, source_texts
 from autograder.execute import KERNEL_DIED, GradedExecute
 from autograder.feedback import secret_lines
-from autograder.verifier import Verifier, expected_checks
+from autograder.verifier import NOT_RUN, Verifier, expected_checks
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CHECK_IMPORT = re.compile(r"\bautograder\.checks\.(\w+)")
@@ -171,7 +171,10 @@ def grade(job):
                 continue
             status, message = outcomes.get(row["grade_id"], ("passed", ""))
             if row["grade_id"] in unconfirmed:
-                status, message = ("failed" if status == "passed" else status), unconfirmed[row["grade_id"]]
+                verdict = unconfirmed[row["grade_id"]]
+                # A check that never ran leaves the cell's own error as the useful message.
+                if status == "passed" or not verdict.startswith(NOT_RUN):
+                    status, message = ("failed" if status == "passed" else status), verdict
             if row["cell_type"] == "markdown":
                 status, message = ("manual", "graded by hand") if row["needs_manual_grade"] else ("unanswered", "")
             elif status == "passed" and row["score"] < row["max_score"]:
