@@ -1,5 +1,6 @@
 """Feedback that shows scores and failure messages, never hidden tests, solutions or tracebacks
 of hidden tests."""
+import html
 import re
 
 from nbgrader import utils
@@ -48,3 +49,52 @@ class RedactTests(NbGraderPreprocessor):
             elif output.output_type == "error" and self._quotes_secret(f"{output.evalue}\n{output.traceback}"):
                 output.evalue, output.traceback = REMOVED, [REMOVED]
         return cell, resources
+
+
+STATUS_WORDS = {
+    "ok": "Your notebook was run and graded.",
+    "invalid-notebook": "The file you submitted could not be read as a Jupyter notebook (it may be cut short or "
+                        "corrupted), so nothing in it could be graded. Open it in Jupyter, save it, and submit again.",
+    "too-large": "The file you submitted is larger than the grader accepts, so it was not opened. Clear the "
+                 "outputs (Edit > Clear Outputs of All Cells), save, and submit again.",
+    "wrong-notebook": "The notebook you submitted is not this assignment's notebook (none of its exercises are "
+                      "in it). Check that you uploaded the right file.",
+    "missing": "No notebook was found in your submission for this assignment.",
+    "timeout": "Part of your notebook ran longer than the time limit and was stopped; look for a loop that "
+               "never ends. The cells that finished were graded.",
+    "kernel-died": "Your code made the Python process stop (for example with os._exit or a crash); it was "
+                   "restarted and the rest of the notebook was graded.",
+    "memory-limit": "Your code asked for more memory than the grader allows; the cells that ran were graded.",
+    "process-limit": "Your code started more processes or threads than the grader allows; the cells that ran "
+                     "were graded.",
+    "file-size-limit": "Your code wrote a file larger than the grader allows; the cells that ran were graded.",
+    "grader-error": "The grader itself failed on your notebook; your instructor has been told. This is not a "
+                    "grade.",
+}
+
+
+def status_banner(result):
+    """An HTML paragraph that explains the submission's status in plain words."""
+    words = STATUS_WORDS.get(result["status"], "")
+    detail = f" <em>{html.escape(result.get('message', ''))}</em>" if result.get("message") else ""
+    return (f'<div style="border:2px solid #c60;padding:0.8em;margin:1em;font-family:sans-serif">'
+            f'<strong>Grading status: {html.escape(result["status"])}.</strong> {html.escape(words)}{detail}</div>')
+
+
+def status_page(result):
+    """A feedback page for a submission nbgrader could not run: status, explanation, scores."""
+    rows = "".join(f"<tr><td>{html.escape(c['grade_id'])}</td><td>{c['score']:g} / {c['max_score']:g}</td></tr>"
+                   for c in result.get("cells", []))
+    title = html.escape(f"{result['assignment']}: {result['student']}")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+            f"<h1>{title}</h1>{status_banner(result)}<table border='1' cellpadding='4'>"
+            f"<tr><th>exercise</th><th>score</th></tr>{rows}</table></body></html>\n")
+
+
+def with_banner(page, result):
+    """The nbgrader feedback ``page`` with the status banner at the top of its body."""
+    head, separator, tail = page.partition("<body")
+    if not separator:
+        return status_banner(result) + page
+    opening, _, rest = tail.partition(">")
+    return f"{head}<body{opening}>{status_banner(result)}{rest}"

@@ -35,6 +35,7 @@ from autograder.course import (
     list_assignments,
     list_notebooks,
 )
+from autograder.feedback import status_page, with_banner
 from autograder.progress import progress_bar
 
 GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_score", "status", "message", "graded_at"]
@@ -268,10 +269,14 @@ def store(result, out_dir):
     feedback_dir = out_dir / "feedback" / result["student"] / result["assignment"]
     if feedback_dir.exists():
         shutil.rmtree(feedback_dir)
-    if feedback:
-        feedback_dir.mkdir(parents=True)
-        for name, html in feedback.items():
-            (feedback_dir / name).write_text(html, encoding="utf-8")
+    feedback_dir.mkdir(parents=True)
+    if not feedback:
+        names = sorted({cell["notebook"] for cell in result.get("cells", [])}) or [result["assignment"]]
+        feedback = {f"{name}.html": status_page(result) for name in names}
+    elif result["status"] != "ok":
+        feedback = {name: with_banner(page, result) for name, page in feedback.items()}
+    for name, page in feedback.items():
+        (feedback_dir / name).write_text(page, encoding="utf-8")
     return True
 
 

@@ -76,6 +76,8 @@ def course(tmp_path_factory):
     ("dee_corrupted", 0, "invalid-notebook"),
     ("eli_infinite_loop", 3, "timeout"),
     ("fay_missing", 0, "missing"),
+    ("gus_silenced_errors", 3, "ok"),
+    ("hal_crashing_kernel", 3, "kernel-died"),
     ("gus_deleted_test", 3, "ok"),
     ("hal_edited_test", 0, "ok"),
     ("ivy_env", 2, "ok"),
@@ -99,7 +101,7 @@ def test_csv_files_have_the_contract_columns(course):
     with open(course["out"] / "grades.csv") as handle:
         grades = list(csv.DictReader(handle))
     assert {"student", "assignment", "score", "max_score", "status"} <= set(grades[0])
-    assert len(grades) == 9
+    assert len(grades) == 11
     with open(course["out"] / "tests.csv") as handle:
         tests = list(csv.DictReader(handle))
     assert set(tests[0]) >= {"student", "assignment", "grade_id", "score", "max_score", "status", "message"}
@@ -136,7 +138,8 @@ def test_hidden_failure_message_is_reported(course, tmp_path):
 
 def test_feedback_never_shows_hidden_tests(course):
     feedback = sorted((course["out"] / "feedback").rglob("*.html"))
-    assert {p.parts[-3] for p in feedback} >= {"ada_complete", "ben_partial", "cy_blank", "eli_infinite_loop"}
+    assert {p.parts[-3] for p in feedback} >= {"ada_complete", "ben_partial", "cy_blank", "eli_infinite_loop",
+                                               "dee_corrupted", "fay_missing"}
     for page in feedback:
         html = page.read_text()
         assert "hidden-test-source-line" not in html
@@ -150,7 +153,7 @@ def test_rerun_keeps_earlier_grades_and_grader_faults_never_replace_them(course,
     only_ada = tmp_path / "subs"
     shutil.copytree(course["submissions"] / "ada_complete", only_ada / "ada_complete")
     _, rows = grade(only_ada, out, OPTIONS, course["solutions"])
-    assert len(rows) == 9 and {r["student"]: r["score"] for r in rows}["ben_partial"] == 2
+    assert len(rows) == 11 and {r["student"]: r["score"] for r in rows}["ben_partial"] == 2
     fault = {"student": "ada_complete", "assignment": tc.ASSIGNMENT, "cells": [], "status": "grader-error"}
     assert store(fault, out) is False
     stored = json.loads((out / "results" / "ada_complete" / f"{tc.ASSIGNMENT}.json").read_text())
@@ -199,3 +202,15 @@ def test_cli_reports_bad_input_clearly(course, tmp_path, capsys):
     assert "unknown assignment" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["grade", str(course["submissions"]), "--out", str(tmp_path / "o"), "--jobs", "0"])
+
+
+@pytest.mark.parametrize("student, words", [
+    ("dee_corrupted", "could not be read as a Jupyter notebook"),
+    ("fay_missing", "No notebook was found"),
+    ("eli_infinite_loop", "ran longer than the time limit"),
+])
+def test_every_status_is_explained_in_the_feedback(course, student, words):
+    pages = list((course["out"] / "feedback" / student / tc.ASSIGNMENT).glob("*.html"))
+    assert [p.name for p in pages] == ["tiny.html"]
+    html = pages[0].read_text()
+    assert "Grading status" in html and words in html
