@@ -340,7 +340,9 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="course-master-") as course_root:
-        assignment_names = sorted({t.assignment for t in tasks})
+        known = list_assignments(solutions_dir)
+        stored = {p.stem for p in out_dir.glob("results/*/*.json")} & set(known)
+        assignment_names = sorted({t.assignment for t in tasks} | stored)
         build_course(course_root, assignment_names, solutions_dir)
         cells = {a: grade_cells(course_root, a) for a in assignment_names}
         digests = {a: course_digest(a, solutions_dir) for a in assignment_names}
@@ -369,4 +371,30 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
                 results.append(result)
                 bar.set_postfix_str(f"{task.student}/{task.assignment}: {result['status']}")
                 bar.update()
+        write_gradebook(out_dir, course_root)
     return results, write_tables(out_dir)
+
+
+def write_gradebook(out_dir, course_root):
+    """Rebuild ``OUT/gradebook.db`` (nbgrader's own format, for ``nbgrader export`` or manual
+    grading in formgrader) from every stored result, so that it always matches grades.csv."""
+    from nbgrader.api import Gradebook
+
+    out_dir = Path(out_dir)
+    partial = out_dir / "gradebook.db.partial"
+    shutil.copyfile(Path(course_root) / GRADEBOOK, partial)
+    with Gradebook(f"sqlite:///{partial}") as gradebook:
+        known = {assignment.name for assignment in gradebook.assignments}
+        for path in sorted(out_dir.glob("results/*/*.json")):
+            result = json.loads(path.read_text())
+            if result["assignment"] not in known or result["status"] in {"missing"} | GRADER_FAULTS:
+                continue
+            gradebook.update_or_create_student(result["student"])
+            gradebook.add_submission(result["assignment"], result["student"])
+            for cell in result["cells"]:
+                grade = gradebook.find_grade(cell["grade_id"], cell["notebook"], result["assignment"],
+                                             result["student"])
+                manual = cell["status"] == "manual"
+                grade.auto_score, grade.needs_manual_grade = (None if manual else cell["score"]), manual
+            gradebook.db.commit()
+    os.replace(partial, out_dir / GRADEBOOK)

@@ -53,3 +53,6 @@ def test_sample_class_grades_as_the_demo_shows(tmp_path):
     assert by_student["eli_infinite_loop"]["status"] == "timeout"
     assert 0 < by_student["eli_infinite_loop"]["score"] < full
     assert by_student["fay_missing"]["status"] == "missing"
+    assert 0 < by_student["gus_silenced_errors"]["score"] < full and by_student["gus_silenced_errors"]["status"] == "ok"
+    assert 0 < by_student["hal_crashing_kernel"]["score"] < full
+    assert by_student["hal_crashing_kernel"]["status"] == "kernel-died"

@@ -214,3 +214,14 @@ def test_every_status_is_explained_in_the_feedback(course, student, words):
     assert [p.name for p in pages] == ["tiny.html"]
     html = pages[0].read_text()
     assert "Grading status" in html and words in html
+
+
+def test_gradebook_in_out_matches_grades_csv(course):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course['out'] / 'gradebook.db'}") as gradebook:
+        for student, row in course["rows"].items():
+            if row["status"] == "missing":
+                continue
+            submission = gradebook.find_submission(tc.ASSIGNMENT, student)
+            assert submission.code_score == row["score"], student
