@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -379,11 +380,14 @@ def write_gradebook(out_dir, course_root):
     """Rebuild ``OUT/gradebook.db`` (nbgrader's own format, for ``nbgrader export`` or manual
     grading in formgrader) from every stored result, so that it always matches grades.csv."""
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     out_dir = Path(out_dir)
     partial = out_dir / "gradebook.db.partial"
     shutil.copyfile(Path(course_root) / GRADEBOOK, partial)
-    with Gradebook(f"sqlite:///{partial}") as gradebook:
+    # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; they say nothing to a user.
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{partial}") as gradebook:
+        warnings.simplefilter("ignore", SAWarning)
         known = {assignment.name for assignment in gradebook.assignments}
         for path in sorted(out_dir.glob("results/*/*.json")):
             result = json.loads(path.read_text())
