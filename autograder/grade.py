@@ -37,6 +37,7 @@ from autograder.course import (
     list_notebooks,
 )
 from autograder.feedback import status_page, with_banner
+from autograder.kernel_site import release_cgroup
 from autograder.progress import progress_bar
 
 GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_score", "status", "message", "graded_at"]
@@ -172,8 +173,11 @@ def belongs_to(notebook, names):
     return any(cell.metadata.get("nbgrader", {}).get("grade_id") in names for cell in notebook.cells)
 
 
-def grade_task(task, course_root, options):
-    """Grade one task in a scratch course; returns the result dict (never raises for student faults)."""
+def grade_task(task, course_root, options, hidden=()):
+    """Grade one task in a scratch course; returns the result dict (never raises for student faults).
+
+    ``hidden`` folders (the class's submissions, the grading output) stay out of the kernel's sight.
+    """
     started = time.monotonic()
     result = {"student": task.student, "assignment": task.assignment, "cells": [], "message": ""}
     present = {name: path for name, path in task.notebooks.items() if path is not None}
@@ -196,7 +200,8 @@ def grade_task(task, course_root, options):
             nbformat.write(notebook, destination / name)
         job = {"root": str(scratch), "assignment": task.assignment, "student": task.student,
                "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json"),
-               "memory_mb": options.memory_mb, "file_mb": options.file_mb, "processes": options.processes}
+               "memory_mb": options.memory_mb, "file_mb": options.file_mb, "processes": options.processes,
+               "hidden": [str(Path(p).resolve()) for p in (course_root, *hidden)]}
         (scratch / "job.json").write_text(json.dumps(job))
         # The grader's own environment provides the kernel, whatever kernelspecs the user has.
         jupyter_path = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
@@ -214,6 +219,7 @@ def grade_task(task, course_root, options):
                         "message": f"grading exceeded the budget of {options.budget} s per submission"}
             finally:
                 _kill_tree(process)
+                release_cgroup(scratch)  # also ends processes the kernel detached from its tree
         if not (scratch / "result.json").exists():
             tail = (scratch / "worker.log").read_text(errors="replace")[-2000:]
             return {**result, "status": "grader-error", "message": f"the grading process failed: {tail}"}
@@ -357,7 +363,8 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
                 print(f"{len(done)} submission(s) unchanged since their last grading: kept", file=sys.stderr)
         bar = progress_bar(total=len(tasks), description="grading", enabled=options.show_progress)
         with bar, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            futures = {pool.submit(grade_task, task, course_root, options): task for task in tasks}
+            hidden = (submissions_dir, out_dir)
+            futures = {pool.submit(grade_task, task, course_root, options, hidden): task for task in tasks}
             for future in as_completed(futures):
                 task = futures[future]
                 try:

@@ -1,16 +1,30 @@
-"""Start a grading kernel under resource limits (copied into each scratch course, run as a script).
+"""Start a grading kernel under resource limits and out of sight of the course's secrets
+(copied into each scratch course, run as a script).
 
 Usage: python kernel_launcher.py --memory-mb M --file-mb F --processes P [--cgroup-file PATH]
+       [--hide PATH ...] [--keep PATH ...] [--blank FILE ...] [--isolation-file PATH]
        -- python -m ipykernel_launcher -f CONNECTION_FILE
+
+Hiding uses a private mount namespace (as root, or in a user namespace otherwise): every --hide
+folder is covered by an empty tmpfs, every --keep folder inside one is mounted back, every
+--blank file is covered by /dev/null, and the kernel then runs without any capability, so it
+cannot undo the mounts. Where the system refuses, the kernel starts without hiding and the
+isolation file says why.
 
 It must import nothing from ``autograder``: inside the kernel's environment that name is the
 grading stub.
 """
 import argparse
+import ctypes
 import os
 import resource
 import signal
 import sys
+
+CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+MNT_DETACH = 2
+PR_CAPBSET_DROP = 24
 
 PIDS_CGROUP_ROOTS = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
 
@@ -46,6 +60,69 @@ def _owned(pid):
         return False
 
 
+def _check(result, what):
+    if result != 0:
+        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _enter_private_mount_namespace(libc):
+    uid, gid = os.geteuid(), os.getegid()
+    if uid == 0:
+        _check(libc.unshare(CLONE_NEWNS), "unshare")
+    else:
+        _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare")
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
+
+
+def _inside(path, folder):
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def hide(hidden, kept, blanked):
+    """Cover ``hidden`` folders and ``blanked`` files in a private mount namespace, keeping ``kept``
+    paths (folders or files) visible, then drop every capability so that the kernel cannot undo
+    it. On any failure the mounts made so far are undone and OSError is raised."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    hidden = sorted({os.path.realpath(p) for p in hidden if os.path.isdir(p)}, key=len)
+    hidden = [h for h in hidden if not any(_inside(h, outer) for outer in hidden if outer != h)]
+    kept = sorted({os.path.realpath(p) for p in kept if os.path.exists(p)}, key=len)
+    _enter_private_mount_namespace(libc)
+    # Opened inside the new namespace: a bind mount's source must belong to it.
+    handles = {path: os.open(path, os.O_PATH) for path in kept}
+    mounted = []
+
+    def mount(source, target, kind, flags, data, what):
+        _check(libc.mount(source, target.encode(), kind, flags, data), what)
+        mounted.append(target)
+
+    try:
+        for folder in hidden:
+            mount(b"tmpfs", folder, b"tmpfs", 0, b"size=64m,mode=755", f"cover {folder}")
+        for path in kept:
+            if any(_inside(path, folder) for folder in hidden):
+                if os.path.isdir(f"/proc/self/fd/{handles[path]}"):
+                    os.makedirs(path, exist_ok=True)
+                else:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    open(path, "a").close()
+                mount(f"/proc/self/fd/{handles[path]}".encode(), path, None, MS_BIND | MS_REC, None, f"keep {path}")
+        for path in blanked:
+            if os.path.isfile(path):
+                mount(b"/dev/null", path, None, MS_BIND, None, f"blank {path}")
+    except OSError:
+        for target in reversed(mounted):
+            libc.umount2(target.encode(), MNT_DETACH)
+        raise
+    finally:
+        for handle in handles.values():
+            os.close(handle)
+    for capability in range(int(open("/proc/sys/kernel/cap_last_cap").read()) + 1):
+        libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+
+
 def main(argv):
     split = argv.index("--")
     parser = argparse.ArgumentParser()
@@ -53,6 +130,10 @@ def main(argv):
     parser.add_argument("--file-mb", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)
     parser.add_argument("--cgroup-file")
+    parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--keep", action="append", default=[])
+    parser.add_argument("--blank", action="append", default=[])
+    parser.add_argument("--isolation-file")
     options = parser.parse_args(argv[:split])
     command = argv[split + 1:]
     memory, file_size = options.memory_mb * 2**20, options.file_mb * 2**20
@@ -62,6 +143,16 @@ def main(argv):
     # A write past the file limit then fails with an OSError instead of killing the kernel.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     limit_processes(options.processes, options.cgroup_file)
+    if options.hide:
+        connection_file = os.path.abspath(command[command.index("-f") + 1])
+        try:
+            hide(options.hide, options.keep + [connection_file], options.blank)
+            outcome = "hidden"
+        except OSError as error:
+            outcome = f"not hidden: {error}"
+        if options.isolation_file:
+            with open(options.isolation_file, "w") as handle:
+                handle.write(outcome)
     os.execv(command[0], command)
 
 

@@ -1,10 +1,12 @@
 """What a student's kernel gets during grading: a kernelspec that starts it under resource
 limits, and an ``autograder`` package that is only the stub of ``autograder.kernel_stub``."""
+import importlib.util
 import json
 import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,8 +46,23 @@ def write_stub_package(site):
             shutil.copyfile(reference, package / "reference" / module.name)
 
 
-def prepare(scratch, socket_path, memory_mb, file_mb, processes):
-    """Write the stub package, the launcher and a ``python3`` kernelspec into ``scratch``.
+def visibility(scratch, hidden):
+    """Launcher arguments that hide the course's secrets from the kernel: the temporary folder
+    (master course, other students' scratch folders), ``solutions/``, the real ``autograder``
+    package and the ``hidden`` folders (submissions, grading output), while the kernel keeps
+    its scratch folder, the Python environment and ``cs_utils``; the scratch gradebook is blanked."""
+    from autograder.course import SOLUTIONS_DIR
+
+    cs_utils = importlib.util.find_spec("cs_utils").submodule_search_locations[0]
+    covered = [tempfile.gettempdir(), str(SOLUTIONS_DIR), str(PACKAGE_DIR), *map(str, hidden)]
+    kept = [str(scratch), sys.prefix, sys.base_prefix, cs_utils]
+    arguments = [f"--hide={path}" for path in covered] + [f"--keep={path}" for path in kept]
+    return arguments + [f"--blank={Path(scratch) / 'gradebook.db'}", f"--isolation-file={Path(scratch) / 'kernel.isolation'}"]
+
+
+def prepare(scratch, socket_path, memory_mb, file_mb, processes, hidden=()):
+    """Write the stub package, the launcher and a ``python3`` kernelspec into ``scratch``; the
+    kernel will not see ``hidden`` folders (nor the course's own secrets, see ``visibility``).
 
     Returns the folder to put first on JUPYTER_PATH so that this kernelspec is the one used.
     """
@@ -57,7 +74,8 @@ def prepare(scratch, socket_path, memory_mb, file_mb, processes):
     python_path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     spec = {
         "argv": [sys.executable, str(launcher), "--memory-mb", str(memory_mb), "--file-mb", str(file_mb),
-                 "--processes", str(processes), "--cgroup-file", str(scratch / "kernel.cgroup"), "--",
+                 "--processes", str(processes), "--cgroup-file", str(scratch / "kernel.cgroup"),
+                 *visibility(scratch, hidden), "--",
                  sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading)",
         "language": "python",

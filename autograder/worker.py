@@ -139,7 +139,8 @@ def grade(job):
     """Autograde and generate feedback for ``job`` (a dict, see ``autograder.grade``)."""
     root, assignment, student = Path(job["root"]), job["assignment"], job["student"]
     verifier = Verifier(root / "grader.sock", call_timeout=job["cell_timeout"] + 5)
-    jupyter_dir = kernel_site.prepare(root, verifier.path, job["memory_mb"], job["file_mb"], job["processes"])
+    jupyter_dir = kernel_site.prepare(root, verifier.path, job["memory_mb"], job["file_mb"], job["processes"],
+                                      job["hidden"])
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_dir), os.environ.get("JUPYTER_PATH")]))
     GradedExecute.verifier = verifier
     api = nbgrader_api(root, job["cell_timeout"])
@@ -182,6 +183,8 @@ def grade(job):
             result["cells"].append({**row, "status": status, "message": message})
     result["status"], result["message"] = problems[0] if problems else ("ok", "")
     result["seconds"] = round(time.monotonic() - started, 2)
+    isolation = root / "kernel.isolation"
+    result["isolation"] = isolation.read_text() if isolation.exists() else "not hidden: no launcher record"
     secrets = secret_lines(source_texts(root, assignment))
     feedback = nbgrader_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
     if not feedback["success"]:

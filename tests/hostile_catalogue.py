@@ -21,6 +21,24 @@ BUGGY_SGD = '''def sgd(w, dw, config=None):
     return w + config["learning_rate"] * dw, config'''
 
 
+READ_REFERENCE = """import os
+import cs_utils
+repository = os.path.dirname(os.path.dirname(cs_utils.__file__))
+exec(open(os.path.join(repository, "autograder", "reference", "optim.py")).read())"""
+
+PRINT_SECRETS = """import glob, os
+import cs_utils
+repository = os.path.dirname(os.path.dirname(cs_utils.__file__))
+patterns = ["../../../gradebook.db", "/tmp/course-*/source/*/*.ipynb", "/tmp/course-*/gradebook.db",
+            os.path.join(repository, "solutions", "*", "*.ipynb"), "/tmp/*/*/*/*/*.ipynb"]
+for pattern in patterns:
+    for path in glob.glob(pattern):
+        try:
+            print(open(path, errors="replace").read())
+        except OSError:
+            pass"""
+
+
 def solution():
     return nbformat.read(SOLUTIONS_DIR / ASSIGNMENT / NOTEBOOK, as_version=4)
 
@@ -201,4 +219,6 @@ CASES = {
                             "ok", score_without("test_sgd")),
     "imports_reference": (replace("adam", "from autograder.reference.optim import adam"), "ok",
                           score_without("test_adam")),
+    "reads_reference_from_disk": (replace("adam", READ_REFERENCE), "ok", score_without("test_adam")),
+    "prints_hidden_tests_from_disk": (insert_after("test_sgd", PRINT_SECRETS), "ok", ALL),
 }
