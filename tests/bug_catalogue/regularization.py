@@ -1,0 +1,707 @@
+"""Typical student bugs in 02 Regularization, and correct formulations that differ from the reference.
+
+``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+Backward exercises are checked with the student's forward pass, so their entries are pairs
+(backward, forward). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct
+alternative, again with (backward, forward) pairs for backward exercises.
+"""
+import numpy as np
+
+from autograder.reference import regularization as reference
+
+
+def _mask(shape, param, keep=None):
+    rng = np.random.default_rng(param.get("seed"))
+    return rng.random(shape) < (param["p"] if keep is None else keep)
+
+
+# --- penalties -----------------------------------------------------------------------------------
+
+def l2_missing_half(w, reg):
+    return reg * float(np.sum(w * w)), reg * w
+
+
+def l2_gradient_doubled(w, reg):
+    return 0.5 * reg * float(np.sum(w * w)), 2 * reg * w
+
+
+def l1_gradient_divides_by_abs(w, reg):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return reg * float(np.sum(np.abs(w))), reg * w / np.abs(w)
+
+
+def l1_gradient_of_l2(w, reg):
+    return reg * float(np.sum(np.abs(w))), reg * w
+
+
+def elastic_net_ignores_beta(w, reg, beta=0.5):
+    return reference.elastic_net_penalty(w, reg, 0.5)
+
+
+def elastic_net_beta_on_l1(w, reg, beta=0.5):
+    return reg * float(np.sum(w * w + beta * np.abs(w))), reg * (2 * w + beta * np.sign(w))
+
+
+def l2_via_norm(w, reg):
+    return 0.5 * reg * np.linalg.norm(w) ** 2, reg * w
+
+
+def l1_one_sided_subgradient(w, reg):
+    return reg * np.abs(w).sum(), reg * np.where(w > 0, 1.0, -1.0).astype(w.dtype)
+
+
+def elastic_net_from_parts(w, reg, beta=0.5):
+    l2_loss, l2_grad = reference.l2_penalty(w, 2 * beta * reg)
+    l1_loss, l1_grad = reference.l1_penalty(w, reg)
+    return l2_loss + l1_loss, l2_grad + l1_grad
+
+
+# --- dropout forward -----------------------------------------------------------------------------
+
+def dropout_drop_probability_as_keep(x, dropout_param):
+    p = dropout_param["p"]
+    mask = _mask(x.shape, dropout_param, keep=1 - p)
+    if dropout_param["mode"] == "train":
+        return x * mask / p, (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_not_inverted(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param)
+        return x * mask, (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_scales_at_train_and_test(x, dropout_param):
+    p = dropout_param["p"]
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param)
+        return x * mask / p, (dropout_param, mask)
+    return x * p, (dropout_param, None)
+
+
+def dropout_in_place(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param)
+        x *= mask
+        x /= dropout_param["p"]
+        return x, (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_ignores_seed(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = np.random.default_rng().random(x.shape) < dropout_param["p"]
+        return x * mask / dropout_param["p"], (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_mask_per_feature(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape[1:], dropout_param)
+        return x * mask / dropout_param["p"], (dropout_param, np.broadcast_to(mask, x.shape))
+    return x, (dropout_param, None)
+
+
+def dropout_fixed_default_seed(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = np.random.default_rng(dropout_param.get("seed", 0)).random(x.shape) < dropout_param["p"]
+        return x * mask / dropout_param["p"], (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_float64_mask(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param) / dropout_param["p"]
+        return x * mask, (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_divides_by_drop_probability(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param)
+        return x * mask / (1 - dropout_param["p"]), (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_drops_at_test_time(x, dropout_param):
+    mask = _mask(x.shape, dropout_param)
+    return x * mask / dropout_param["p"], (dropout_param, mask)
+
+
+def vanilla_dropout_scales_at_train(x, dropout_param):
+    return reference.dropout_forward(x, dropout_param)
+
+
+def vanilla_dropout_not_scaled_at_test(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param)
+        return x * mask, (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_binomial_mask(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        rng = np.random.default_rng(dropout_param.get("seed"))
+        mask = rng.binomial(1, dropout_param["p"], size=x.shape).astype(x.dtype)
+        return x * mask / x.dtype.type(dropout_param["p"]), (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def dropout_legacy_global_seed(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        if "seed" in dropout_param:
+            np.random.seed(dropout_param["seed"])
+        mask = np.random.rand(*x.shape) < dropout_param["p"]
+        return x * mask / dropout_param["p"], (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def vanilla_dropout_with_where(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param)
+        return np.where(mask, x, 0).astype(x.dtype), (dropout_param, mask)
+    return x * dropout_param["p"], (dropout_param, None)
+
+
+# --- dropout backward ----------------------------------------------------------------------------
+
+def dropout_backward_draws_new_mask(dout, cache):
+    dropout_param, _ = cache
+    if dropout_param["mode"] == "train":
+        return dout * _mask(dout.shape, dropout_param) / dropout_param["p"]
+    return dout
+
+
+def dropout_backward_forgets_scale(dout, cache):
+    dropout_param, mask = cache
+    return dout * mask if dropout_param["mode"] == "train" else dout
+
+
+def dropout_backward_ignores_mask(dout, cache):
+    return dout.copy()
+
+
+def dropout_backward_scaled_at_test(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return dout * mask / dropout_param["p"]
+    return dout * dropout_param["p"]
+
+
+def vanilla_dropout_backward_unscaled_at_test(dout, cache):
+    dropout_param, mask = cache
+    return dout * mask if dropout_param["mode"] == "train" else dout
+
+
+def vanilla_dropout_backward_divides_by_p(dout, cache):
+    dropout_param, mask = cache
+    return dout * mask / dropout_param["p"] if dropout_param["mode"] == "train" else dout * dropout_param["p"]
+
+
+def dropout_scaled_mask_in_cache(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        scaled_mask = (_mask(x.shape, dropout_param) / dropout_param["p"]).astype(x.dtype)
+        return x * scaled_mask, (dropout_param, scaled_mask)
+    return x, (dropout_param, None)
+
+
+def dropout_backward_of_scaled_mask(dout, cache):
+    dropout_param, scaled_mask = cache
+    return dout * scaled_mask if dropout_param["mode"] == "train" else dout
+
+
+def dropout_forward_returns_x_at_test(x, dropout_param):
+    if dropout_param["mode"] == "test":
+        return x, (dropout_param, None)
+    return reference.dropout_forward(x, dropout_param)
+
+
+# --- DropConnect ---------------------------------------------------------------------------------
+
+def dropconnect_drops_inputs(x, w, b, param):
+    x2d = x.reshape(x.shape[0], -1)
+    if param["mode"] == "train":
+        mask = _mask(x2d.shape, param)
+        return (x2d * mask / param["p"]) @ w + b, (x, w, b, param, mask)
+    return x2d @ w + b, (x, w, b, param, None)
+
+
+def dropconnect_mutates_w(x, w, b, param):
+    x2d = x.reshape(x.shape[0], -1)
+    if param["mode"] == "train":
+        mask = _mask(w.shape, param)
+        w *= mask
+        w /= param["p"]
+        return x2d @ w + b, (x, w, b, param, mask)
+    return x2d @ w + b, (x, w, b, param, None)
+
+
+def dropconnect_not_inverted(x, w, b, param):
+    x2d = x.reshape(x.shape[0], -1)
+    if param["mode"] == "train":
+        mask = _mask(w.shape, param)
+        return x2d @ (w * mask) + b, (x, w, b, param, mask)
+    return x2d @ w + b, (x, w, b, param, None)
+
+
+def dropconnect_scaled_at_test(x, w, b, param):
+    if param["mode"] == "test":
+        return x.reshape(x.shape[0], -1) @ (param["p"] * w) + b, (x, w, b, param, None)
+    return reference.dropconnect_forward(x, w, b, param)
+
+
+def dropconnect_same_mask_every_call(x, w, b, param):
+    return reference.dropconnect_forward(x, w, b, {"seed": 0, **param})
+
+
+def dropconnect_backward_dw_unmasked(dout, cache):
+    x = cache[0]
+    dx, _, db = reference.dropconnect_backward(dout, cache)
+    return dx, x.reshape(x.shape[0], -1).T @ dout, db
+
+
+def dropconnect_backward_dx_full_weights(dout, cache):
+    x, w = cache[:2]
+    _, dw, db = reference.dropconnect_backward(dout, cache)
+    return (dout @ w.T).reshape(x.shape), dw, db
+
+
+def dropconnect_backward_dw_not_scaled(dout, cache):
+    param = cache[3]
+    dx, dw, db = reference.dropconnect_backward(dout, cache)
+    return dx, (dw * param["p"] if param["mode"] == "train" else dw), db
+
+
+def dropconnect_caches_used_weights(x, w, b, param):
+    x2d = x.reshape(x.shape[0], -1)
+    if param["mode"] == "train":
+        w_used = np.where(_mask(w.shape, param), w / param["p"], 0.0)
+    else:
+        w_used = w
+    return x2d @ w_used + b, (x.shape, x2d, w, w_used)
+
+
+def dropconnect_backward_from_used_weights(dout, cache):
+    x_shape, x2d, w, w_used = cache
+    dw = (x2d.T @ dout) * np.divide(w_used, w, out=np.zeros_like(w), where=w != 0)
+    return (dout @ w_used.T).reshape(x_shape), dw, dout.sum(axis=0)
+
+
+# --- batch normalization -------------------------------------------------------------------------
+
+def _bn_defaults(x, bn_param):
+    num_features = x.shape[1]
+    return (bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9),
+            bn_param.get("running_mean", np.zeros(num_features)), bn_param.get("running_var", np.zeros(num_features)))
+
+
+def bn_unbiased_variance(x, gamma, beta, bn_param):
+    eps, momentum, running_mean, running_var = _bn_defaults(x, bn_param)
+    if bn_param["mode"] == "test":
+        return reference.batchnorm_forward(x, gamma, beta, bn_param)
+    mean, var = x.mean(axis=0), x.var(axis=0, ddof=1)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
+    bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
+    return gamma * x_hat + beta, (x_hat, gamma, 1 / np.sqrt(var + eps))
+
+
+def bn_running_var_unbiased(x, gamma, beta, bn_param):
+    _, momentum, running_mean, running_var = _bn_defaults(x, bn_param)
+    out, cache = reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
+    if bn_param["mode"] == "train":
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * x.var(axis=0, ddof=1)
+    return out, cache
+
+
+def bn_running_stats_not_stored(x, gamma, beta, bn_param):
+    return reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
+
+
+def bn_updates_running_stats_in_test_mode(x, gamma, beta, bn_param):
+    _, momentum, running_mean, running_var = _bn_defaults(x, bn_param)
+    out, cache = reference.batchnorm_forward(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "test":
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * x.var(axis=0)
+    return out, cache
+
+
+def bn_test_mode_uses_batch_statistics(x, gamma, beta, bn_param):
+    if bn_param["mode"] == "test":
+        return reference.batchnorm_forward(x, gamma, beta, {**bn_param, "mode": "train"})
+    return reference.batchnorm_forward(x, gamma, beta, bn_param)
+
+
+def bn_momentum_swapped(x, gamma, beta, bn_param):
+    _, momentum, running_mean, running_var = _bn_defaults(x, bn_param)
+    out, cache = reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
+    if bn_param["mode"] == "train":
+        bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * x.mean(axis=0)
+        bn_param["running_var"] = (1 - momentum) * running_var + momentum * x.var(axis=0)
+    return out, cache
+
+
+def bn_running_std(x, gamma, beta, bn_param):
+    _, momentum, running_mean, running_var = _bn_defaults(x, bn_param)
+    out, cache = reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
+    if bn_param["mode"] == "train":
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * x.mean(axis=0)
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * x.std(axis=0)
+    return out, cache
+
+
+def bn_eps_outside_sqrt(x, gamma, beta, bn_param):
+    eps = bn_param.get("eps", 1e-5)
+    out, cache = reference.batchnorm_forward(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "train":
+        out = gamma * (x - x.mean(axis=0)) / (x.std(axis=0) + eps) + beta
+    return out, cache
+
+
+def bn_normalizes_rows(x, gamma, beta, bn_param):
+    eps = bn_param.get("eps", 1e-5)
+    out, cache = reference.batchnorm_forward(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "train":
+        mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+        out = gamma * (x - mean) / np.sqrt(var + eps) + beta
+    return out, cache
+
+
+def bn_in_place_running_update(x, gamma, beta, bn_param):
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    if bn_param["mode"] == "test":
+        return reference.batchnorm_forward(x, gamma, beta, bn_param)
+    running_mean = bn_param.setdefault("running_mean", np.zeros(x.shape[1]))
+    running_var = bn_param.setdefault("running_var", np.zeros(x.shape[1]))
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    running_mean *= momentum
+    running_mean += (1 - momentum) * mean
+    running_var *= momentum
+    running_var += (1 - momentum) * var
+    std = np.sqrt(var + eps)
+    x_hat = (x - mean) / std
+    return gamma * x_hat + beta, (x_hat, gamma, 1 / std)
+
+
+def bn_staged_forward(x, gamma, beta, bn_param):
+    """Forward pass that caches every intermediate of the computational graph."""
+    eps, momentum, running_mean, running_var = _bn_defaults(x, bn_param)
+    if bn_param["mode"] == "test":
+        return reference.batchnorm_forward(x, gamma, beta, bn_param)
+    mean = x.mean(axis=0)
+    centered = x - mean
+    var = np.mean(centered ** 2, axis=0)
+    std = np.sqrt(var + eps)
+    x_hat = centered / std
+    bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
+    bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
+    return gamma * x_hat + beta, (centered, std, x_hat, gamma)
+
+
+def bn_staged_backward(dout, cache):
+    centered, std, x_hat, gamma = cache
+    num_examples = dout.shape[0]
+    dbeta, dgamma = dout.sum(axis=0), np.sum(dout * x_hat, axis=0)
+    dx_hat = dout * gamma
+    dcentered = dx_hat / std
+    dstd = -np.sum(dx_hat * centered, axis=0) / std ** 2
+    dvar = dstd / (2 * std)
+    dcentered = dcentered + 2 * centered * dvar / num_examples
+    dx = dcentered - dcentered.mean(axis=0)
+    return dx, dgamma, dbeta
+
+
+def bn_backward_constant_statistics(dout, cache):
+    x_hat, gamma, inv_std = cache
+    return dout * gamma * inv_std, np.sum(dout * x_hat, axis=0), dout.sum(axis=0)
+
+
+def bn_backward_dgamma_unnormalized(dout, cache):
+    dx, _, dbeta = reference.batchnorm_backward(dout, cache)
+    return dx, dout.sum(axis=0), dbeta
+
+
+def bn_alt_missing_variance_term(dout, cache):
+    x_hat, gamma, inv_std = cache
+    num_examples = dout.shape[0]
+    dbeta, dgamma = dout.sum(axis=0), np.sum(dout * x_hat, axis=0)
+    return (gamma * inv_std / num_examples) * (num_examples * dout - dbeta), dgamma, dbeta
+
+
+# --- stochastic depth ----------------------------------------------------------------------------
+
+def _sd_parts(x, w, b):
+    pre_activation = x @ w + b
+    return pre_activation, np.maximum(0, pre_activation)
+
+
+def sd_not_scaled_at_test(x, w, b, sd_param):
+    if sd_param["mode"] == "test":
+        pre_activation, branch = _sd_parts(x, w, b)
+        return x + branch, (x, w, pre_activation, np.ones(x.shape[0]))
+    return reference.stochastic_depth_forward(x, w, b, sd_param)
+
+
+def sd_inverted(x, w, b, sd_param):
+    pre_activation, branch = _sd_parts(x, w, b)
+    if sd_param["mode"] == "train":
+        gate = (np.random.default_rng(sd_param.get("seed")).random(x.shape[0]) < sd_param["survival"])
+        gate = gate / sd_param["survival"]
+    else:
+        gate = np.ones(x.shape[0])
+    return x + gate[:, None] * branch, (x, w, pre_activation, gate)
+
+
+def sd_drop_probability_as_survival(x, w, b, sd_param):
+    return reference.stochastic_depth_forward(x, w, b, {**sd_param, "survival": 1 - sd_param["survival"]}) \
+        if sd_param["mode"] == "train" else reference.stochastic_depth_forward(x, w, b, sd_param)
+
+
+def sd_one_gate_per_batch(x, w, b, sd_param):
+    pre_activation, branch = _sd_parts(x, w, b)
+    if sd_param["mode"] == "train":
+        keep = np.random.default_rng(sd_param.get("seed")).random() < sd_param["survival"]
+        gate = np.full(x.shape[0], float(keep))
+    else:
+        gate = np.full(x.shape[0], sd_param["survival"])
+    return x + gate[:, None] * branch, (x, w, pre_activation, gate)
+
+
+def sd_drops_identity_too(x, w, b, sd_param):
+    out, cache = reference.stochastic_depth_forward(x, w, b, sd_param)
+    gate = cache[3]
+    return out * (gate[:, None] > 0), cache
+
+
+def sd_branch_only_where_kept(x, w, b, sd_param):
+    if sd_param["mode"] == "test":
+        return reference.stochastic_depth_forward(x, w, b, sd_param)
+    keep = np.random.default_rng(sd_param.get("seed")).random(x.shape[0]) < sd_param["survival"]
+    out = x.copy()
+    pre_activation = x[keep] @ w + b
+    out[keep] += np.maximum(0, pre_activation)
+    return out, (x, w, keep, pre_activation)
+
+
+def sd_backward_branch_only_where_kept(dout, cache):
+    if len(cache) == 4 and cache[2].dtype == bool:
+        x, w, keep, pre_activation = cache
+        dpre = dout[keep] * (pre_activation > 0)
+        dx = dout.copy()
+        dx[keep] += dpre @ w.T
+        return dx, x[keep].T @ dpre, dpre.sum(axis=0)
+    return reference.stochastic_depth_backward(dout, cache)
+
+
+def sd_backward_no_skip(dout, cache):
+    x, w, pre_activation, gate = cache
+    dpre = gate[:, None] * dout * (pre_activation > 0)
+    return dpre @ w.T, x.T @ dpre, dpre.sum(axis=0)
+
+
+def sd_backward_ignores_gate(dout, cache):
+    x, w, pre_activation, gate = cache
+    return reference.stochastic_depth_backward(dout, (x, w, pre_activation, np.ones_like(gate)))
+
+
+# --- averaging and ensembles ---------------------------------------------------------------------
+
+def polyak_decay_swapped(w_avg, w, decay=0.995):
+    return w.copy() if w_avg is None else (1 - decay) * w_avg + decay * w
+
+
+def polyak_in_place(w_avg, w, decay=0.995):
+    if w_avg is None:
+        return w.copy()
+    w_avg *= decay
+    w_avg += (1 - decay) * w
+    return w_avg
+
+
+def polyak_starts_at_zero(w_avg, w, decay=0.995):
+    return reference.polyak_update(np.zeros_like(w) if w_avg is None else w_avg, w, decay)
+
+
+def polyak_returns_w_itself(w_avg, w, decay=0.995):
+    return w if w_avg is None else reference.polyak_update(w_avg, w, decay)
+
+
+def polyak_interpolation_form(w_avg, w, decay=0.995):
+    if w_avg is None:
+        return np.array(w, copy=True)
+    return w_avg + (1 - decay) * (w - w_avg)
+
+
+def ensemble_majority_vote(probabilities):
+    stacked = np.stack(probabilities)
+    votes = stacked.argmax(axis=2)
+    num_classes = stacked.shape[2]
+    labels = np.array([np.bincount(column, minlength=num_classes).argmax() for column in votes.T])
+    return stacked.mean(axis=0), labels
+
+
+def ensemble_sums(probabilities):
+    total = np.sum(np.stack(probabilities), axis=0)
+    return total, total.argmax(axis=1)
+
+
+def ensemble_geometric_mean(probabilities):
+    log_mean = np.mean(np.log(np.stack(probabilities) + 1e-12), axis=0)
+    return np.exp(log_mean), log_mean.argmax(axis=1)
+
+
+def ensemble_running_sum(probabilities):
+    total = None
+    for count, probs in enumerate(probabilities, start=1):
+        total = probs.copy() if total is None else total + probs
+    mean = total / count
+    return mean, np.argmax(mean, axis=-1)
+
+
+def snapshot_epochs_zero_based(num_epochs, period, period_mult=1):
+    return [end - 1 for end in reference.snapshot_epochs(num_epochs, period, period_mult)]
+
+
+def snapshot_epochs_ignores_mult(num_epochs, period, period_mult=1):
+    return list(range(period, num_epochs + 1, period))
+
+
+def snapshot_epochs_includes_partial_cycle(num_epochs, period, period_mult=1):
+    ends = reference.snapshot_epochs(num_epochs, period, period_mult)
+    return ends + [num_epochs] if num_epochs and (not ends or ends[-1] != num_epochs) else ends
+
+
+def snapshot_epochs_cumulative(num_epochs, period, period_mult=1):
+    lengths = [period]
+    while sum(lengths) <= num_epochs:
+        lengths.append(lengths[-1] * period_mult)
+    return [int(end) for end in np.cumsum(lengths[:-1])]
+
+
+BUGS = {
+    # penalties
+    "l2_missing_half": ("l2_penalty", l2_missing_half, "0.5 * reg * sum(w**2)"),
+    "l2_gradient_doubled": ("l2_penalty", l2_gradient_doubled, "2 times what it should be"),
+    "l1_gradient_divides_by_abs": ("l1_penalty", l1_gradient_divides_by_abs, "NaN"),
+    "l1_gradient_of_l2": ("l1_penalty", l1_gradient_of_l2, "derivative"),
+    "elastic_net_ignores_beta": ("elastic_net_penalty", elastic_net_ignores_beta, "beta * w**2"),
+    "elastic_net_beta_on_l1": ("elastic_net_penalty", elastic_net_beta_on_l1, "beta * w**2"),
+    # dropout forward
+    "dropout_drop_probability_as_keep": ("dropout_forward", dropout_drop_probability_as_keep, "KEEPING"),
+    "dropout_not_inverted": ("dropout_forward", dropout_not_inverted, "not scaled"),
+    "dropout_scales_at_train_and_test": ("dropout_forward", dropout_scales_at_train_and_test, "both train and test"),
+    "dropout_in_place": ("dropout_forward", dropout_in_place, "modified in place"),
+    "dropout_ignores_seed": ("dropout_forward", dropout_ignores_seed, "same dropout_param['seed']"),
+    "dropout_mask_per_feature": ("dropout_forward", dropout_mask_per_feature, "same mask"),
+    "dropout_fixed_default_seed": ("dropout_forward", dropout_fixed_default_seed, "without a seed"),
+    "dropout_float64_mask": ("dropout_forward", dropout_float64_mask, "dtype"),
+    "dropout_divides_by_drop_probability": ("dropout_forward", dropout_divides_by_drop_probability, "1 - p"),
+    "dropout_drops_at_test_time": ("dropout_forward", dropout_drops_at_test_time, "deterministic"),
+    "vanilla_dropout_scales_at_train": ("vanilla_dropout_forward", vanilla_dropout_scales_at_train,
+                                        "leaves them unchanged"),
+    "vanilla_dropout_not_scaled_at_test": ("vanilla_dropout_forward", vanilla_dropout_not_scaled_at_test,
+                                           "by p at test time"),
+    # dropout backward
+    "dropout_backward_draws_new_mask": (
+        "dropout_backward", (dropout_backward_draws_new_mask, reference.dropout_forward), "reuse the mask"),
+    "dropout_backward_forgets_scale": ("dropout_backward", (dropout_backward_forgets_scale, reference.dropout_forward),
+                                       "dout / p"),
+    "dropout_backward_ignores_mask": ("dropout_backward", (dropout_backward_ignores_mask, reference.dropout_forward),
+                                      "every unit"),
+    "dropout_backward_scaled_at_test": (
+        "dropout_backward", (dropout_backward_scaled_at_test, reference.dropout_forward), "identity at test time"),
+    "vanilla_dropout_backward_unscaled_at_test": (
+        "vanilla_dropout_backward", (vanilla_dropout_backward_unscaled_at_test, reference.vanilla_dropout_forward),
+        "p * dout"),
+    "vanilla_dropout_backward_divides_by_p": (
+        "vanilla_dropout_backward", (vanilla_dropout_backward_divides_by_p, reference.vanilla_dropout_forward),
+        "no 1/p"),
+    # DropConnect
+    "dropconnect_drops_inputs": ("dropconnect_forward", dropconnect_drops_inputs, "one weight matrix"),
+    "dropconnect_mutates_w": ("dropconnect_forward", dropconnect_mutates_w, "modified in place"),
+    "dropconnect_not_inverted": ("dropconnect_forward", dropconnect_not_inverted, "not scaled"),
+    "dropconnect_scaled_at_test": ("dropconnect_forward", dropconnect_scaled_at_test, "full weights at test time"),
+    "dropconnect_same_mask_every_call": ("dropconnect_forward", dropconnect_same_mask_every_call, "same weight mask"),
+    "dropconnect_backward_dw_unmasked": (
+        "dropconnect_backward", (dropconnect_backward_dw_unmasked, reference.dropconnect_forward), "took no part"),
+    "dropconnect_backward_dx_full_weights": (
+        "dropconnect_backward", (dropconnect_backward_dx_full_weights, reference.dropconnect_forward),
+        "masked, scaled weights"),
+    "dropconnect_backward_dw_not_scaled": (
+        "dropconnect_backward", (dropconnect_backward_dw_not_scaled, reference.dropconnect_forward), "mask / p"),
+    # batch normalization
+    "bn_unbiased_variance": ("batchnorm_forward", bn_unbiased_variance, "not N - 1"),
+    "bn_running_var_unbiased": ("batchnorm_forward", bn_running_var_unbiased, "biased batch variance"),
+    "bn_running_stats_not_stored": ("batchnorm_forward", bn_running_stats_not_stored, "running"),
+    "bn_updates_running_stats_in_test_mode": ("batchnorm_forward", bn_updates_running_stats_in_test_mode,
+                                              "must not change the running statistics"),
+    "bn_test_mode_uses_batch_statistics": ("batchnorm_forward", bn_test_mode_uses_batch_statistics,
+                                           "not with the statistics of the test batch"),
+    "bn_momentum_swapped": ("batchnorm_forward", bn_momentum_swapped, "OLD value"),
+    "bn_running_std": ("batchnorm_forward", bn_running_std, "not the standard deviation"),
+    "bn_eps_outside_sqrt": ("batchnorm_forward", bn_eps_outside_sqrt, "inside the square root"),
+    "bn_normalizes_rows": ("batchnorm_forward", bn_normalizes_rows, "axis 0"),
+    "bn_backward_constant_statistics": (
+        "batchnorm_backward", (bn_backward_constant_statistics, reference.batchnorm_forward), "as constants"),
+    "bn_backward_dgamma_unnormalized": (
+        "batchnorm_backward", (bn_backward_dgamma_unnormalized, reference.batchnorm_forward), "dgamma"),
+    "bn_alt_missing_variance_term": (
+        "batchnorm_backward_alt", (bn_alt_missing_variance_term, reference.batchnorm_forward),
+        "differs from the gradient"),
+    "bn_backward_with_wrong_forward": (
+        "batchnorm_backward", (reference.batchnorm_backward, bn_eps_outside_sqrt), "fix batchnorm_forward first"),
+    # stochastic depth
+    "sd_not_scaled_at_test": ("stochastic_depth_forward", sd_not_scaled_at_test, "scaled by survival"),
+    "sd_inverted": ("stochastic_depth_forward", sd_inverted, "divided by survival"),
+    "sd_drop_probability_as_survival": ("stochastic_depth_forward", sd_drop_probability_as_survival,
+                                        "probability of KEEPING the branch"),
+    "sd_one_gate_per_batch": ("stochastic_depth_forward", sd_one_gate_per_batch, "same choice"),
+    "sd_drops_identity_too": ("stochastic_depth_forward", sd_drops_identity_too, "skip"),
+    "sd_backward_no_skip": ("stochastic_depth_backward", (sd_backward_no_skip, reference.stochastic_depth_forward),
+                            "skip connection"),
+    "sd_backward_ignores_gate": ("stochastic_depth_backward",
+                                 (sd_backward_ignores_gate, reference.stochastic_depth_forward), "gates"),
+    # averaging and ensembles
+    "polyak_decay_swapped": ("polyak_update", polyak_decay_swapped, "OLD average"),
+    "polyak_in_place": ("polyak_update", polyak_in_place, "modified in place"),
+    "polyak_starts_at_zero": ("polyak_update", polyak_starts_at_zero, "not at zero"),
+    "polyak_returns_w_itself": ("polyak_update", polyak_returns_w_itself, "not w itself"),
+    "ensemble_majority_vote": ("ensemble_predict", ensemble_majority_vote, "majority vote"),
+    "ensemble_sums": ("ensemble_predict", ensemble_sums, "divide the sum"),
+    "ensemble_geometric_mean": ("ensemble_predict", ensemble_geometric_mean, "average of the models"),
+    "snapshot_epochs_zero_based": ("snapshot_epochs", snapshot_epochs_zero_based, "one less"),
+    "snapshot_epochs_ignores_mult": ("snapshot_epochs", snapshot_epochs_ignores_mult, "period_mult"),
+    "snapshot_epochs_includes_partial_cycle": ("snapshot_epochs", snapshot_epochs_includes_partial_cycle,
+                                               "snapshot_epochs("),
+}
+
+EQUIVALENTS = {
+    "l2_via_norm": ("l2_penalty", l2_via_norm),
+    "l1_one_sided_subgradient": ("l1_penalty", l1_one_sided_subgradient),
+    "elastic_net_from_parts": ("elastic_net_penalty", elastic_net_from_parts),
+    "dropout_binomial_mask": ("dropout_forward", dropout_binomial_mask),
+    "dropout_legacy_global_seed": ("dropout_forward", dropout_legacy_global_seed),
+    "dropout_forward_returns_x_at_test": ("dropout_forward", dropout_forward_returns_x_at_test),
+    "dropout_scaled_mask_in_cache": ("dropout_forward", dropout_scaled_mask_in_cache),
+    "dropout_backward_of_scaled_mask": ("dropout_backward", (dropout_backward_of_scaled_mask,
+                                                             dropout_scaled_mask_in_cache)),
+    "vanilla_dropout_with_where": ("vanilla_dropout_forward", vanilla_dropout_with_where),
+    "dropconnect_caches_used_weights": ("dropconnect_forward", dropconnect_caches_used_weights),
+    "dropconnect_backward_from_used_weights": ("dropconnect_backward", (dropconnect_backward_from_used_weights,
+                                                                        dropconnect_caches_used_weights)),
+    "bn_in_place_running_update": ("batchnorm_forward", bn_in_place_running_update),
+    "bn_staged_forward": ("batchnorm_forward", bn_staged_forward),
+    "bn_staged_backward": ("batchnorm_backward", (bn_staged_backward, bn_staged_forward)),
+    "bn_alt_as_backward": ("batchnorm_backward", (reference.batchnorm_backward_alt, reference.batchnorm_forward)),
+    "bn_graph_as_alt": ("batchnorm_backward_alt", (reference.batchnorm_backward, reference.batchnorm_forward)),
+    "sd_branch_only_where_kept": ("stochastic_depth_forward", sd_branch_only_where_kept),
+    "sd_backward_branch_only_where_kept": ("stochastic_depth_backward", (sd_backward_branch_only_where_kept,
+                                                                         sd_branch_only_where_kept)),
+    "polyak_interpolation_form": ("polyak_update", polyak_interpolation_form),
+    "ensemble_running_sum": ("ensemble_predict", ensemble_running_sum),
+    "snapshot_epochs_cumulative": ("snapshot_epochs", snapshot_epochs_cumulative),
+}
