@@ -60,10 +60,10 @@ class Channel:
         """Plain data as JSON-able structures; anything else as a handle to this side's object."""
         if value is None or isinstance(value, (bool, str)):
             return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return {"float": repr(float(value))} if isinstance(value, float) else {"int": str(int(value))}
         if isinstance(value, np.generic) and value.dtype.kind in "biuf":
             return {"scalar": _array_bytes(np.asarray(value))}
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"float": repr(float(value))} if isinstance(value, float) else {"int": str(int(value))}
         if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
             return {"array": _array_bytes(np.asarray(value))}
         if isinstance(value, np.random.Generator):
