@@ -1,7 +1,8 @@
-"""Seconds per graded notebook: our grader at --jobs 1 and --jobs 2 vs plain `nbgrader autograde`.
+"""Seconds per graded notebook: our grader at --jobs 1 and --jobs 2 vs plain `nbgrader autograde`,
+and the floor: the same notebooks executed by a bare kernel (nbclient), with no grading at all.
 
 Builds a synthetic class from the sample class (complete, partial and blank students, repeated),
-grades it three ways and prints a table. Timings only; nothing here is asserted.
+runs it four ways and prints a table. Timings only; nothing here is asserted.
 
     python benchmarks/grading_speed.py [--students N] [--assignment 01_optimizers]
 """
@@ -54,6 +55,20 @@ def time_plain_nbgrader(submissions, assignment):
         return time.perf_counter() - started
 
 
+def time_bare_kernel(submissions):
+    """Execute every submitted notebook once with nbclient, one after the other, in grading mode."""
+    import nbclient
+    import nbformat
+
+    os.environ.update(GRADING_ENVIRONMENT)
+    started = time.perf_counter()
+    for path in sorted(Path(submissions).glob("*/*/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(notebook, timeout=120, allow_errors=True,
+                                resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - started
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=6)
@@ -66,11 +81,12 @@ def main(argv=None):
             "ours --jobs 1": time_ours(submissions, 1),
             "ours --jobs 2": time_ours(submissions, 2),
             "plain nbgrader autograde": time_plain_nbgrader(submissions, args.assignment),
+            "floor: bare kernel, no grading": time_bare_kernel(submissions),
         }
     print(f"{args.assignment}: {notebooks} notebooks ({', '.join(KINDS)}), {os.cpu_count()} cores\n")
-    print(f"{'grader':<26} {'total s':>8} {'s/notebook':>11}")
+    print(f"{'grader':<32} {'total s':>8} {'s/notebook':>11}")
     for name, seconds in timings.items():
-        print(f"{name:<26} {seconds:8.1f} {seconds / notebooks:11.2f}")
+        print(f"{name:<32} {seconds:8.1f} {seconds / notebooks:11.2f}")
     plain = timings["plain nbgrader autograde"]
     print(f"\nspeed-up over plain nbgrader: --jobs 1 {plain / timings['ours --jobs 1']:.2f}x, "
           f"--jobs 2 {plain / timings['ours --jobs 2']:.2f}x")
