@@ -1,0 +1,101 @@
+"""The hidden checks of 04 Transfer learning: references pass, catalogued bugs fail, equivalents pass."""
+import pytest
+import torch
+
+from autograder.checks import transfer as checks
+from autograder.reference import transfer as reference
+from tests.bug_catalogue.transfer import BUGS, EQUIVALENTS
+
+EXERCISES = ["get_device", "freeze_backbone", "replace_head", "make_finetune_optimizer", "train_one_epoch",
+             "evaluate", "extract_features"]
+SEEDS = [0, 1, 2, 12345, 2**32 - 1]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """One CPU thread, as in grading: these tiny models gain nothing from more, and several
+    threads slow down badly when other processes compete for the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run_check(exercise, function, seed):
+    getattr(checks, f"check_{exercise}")(function, seed=seed)
+
+
+@pytest.fixture(autouse=True)
+def _grad_mode_restored():
+    yield
+    torch.set_grad_enabled(True)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_reference_passes(exercise, seed, capsys):
+    run_check(exercise, getattr(reference, exercise), seed)
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_catalogued_bug_fails(bug, seed):
+    exercise, function, words = BUGS[bug]
+    with pytest.raises(AssertionError) as failure:
+        run_check(exercise, function, seed)
+    message = str(failure.value)
+    assert message.startswith(f"{exercise}: ")
+    assert words in message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(EQUIVALENTS))
+def test_equivalent_formulation_passes(name, seed):
+    exercise, function = EQUIVALENTS[name]
+    run_check(exercise, function, seed)
+
+
+def test_catalogue_covers_every_exercise():
+    assert {exercise for exercise, _, _ in BUGS.values()} == set(EXERCISES)
+    assert len(BUGS) >= 8
+
+
+def test_seeds_are_fresh_by_default(capsys):
+    checks.check_freeze_backbone(reference.freeze_backbone)
+    checks.check_freeze_backbone(reference.freeze_backbone)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] != lines[1]
+
+
+def test_checks_leave_torch_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    checks.check_train_one_epoch(reference.train_one_epoch, seed=0)
+    checks.check_evaluate(reference.evaluate, seed=0)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_unimplemented_function_is_reported(exercise):
+    def not_implemented(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="not implemented"):
+        run_check(exercise, not_implemented, 0)
+
+
+def test_exception_in_student_code_names_the_error():
+    def broken(model, loader, optimizer, device, scaler=None):
+        return model.head
+
+    with pytest.raises(AssertionError, match="raised AttributeError"):
+        run_check("train_one_epoch", broken, 0)
+
+
+def test_simulated_cuda_is_undone():
+    available = torch.cuda.is_available()
+    with pytest.raises(AssertionError):
+        run_check("get_device", lambda: 1 / 0, 0)
+    assert torch.cuda.is_available() == available
