@@ -40,10 +40,16 @@ def test_sample_class_is_in_sync_with_the_course(tmp_path):
         assert filecmp.cmp(fresh / relative, SAMPLES_DIR / relative, shallow=False), relative
 
 
-def test_sample_class_grades_as_the_demo_shows(tmp_path):
-    results, rows = grade(SAMPLES_DIR, tmp_path / "out", Options(cell_timeout=5, budget=300, jobs=2,
-                                                                  show_progress=False))
-    by_student = {r["student"]: r for r in rows if r["assignment"] == "01_optimizers"}
+@pytest.fixture(scope="module")
+def sample_grades(tmp_path_factory):
+    _, rows = grade(SAMPLES_DIR, tmp_path_factory.mktemp("demo") / "out",
+                    Options(cell_timeout=10, budget=300, jobs=2, show_progress=False))
+    return rows
+
+
+@pytest.mark.parametrize("assignment", list_assignments(SOLUTIONS_DIR))
+def test_sample_class_grades_as_the_demo_shows(sample_grades, assignment):
+    by_student = {r["student"]: r for r in sample_grades if r["assignment"] == assignment}
     full = by_student["ada_complete"]["max_score"]
     assert full > 0
     assert by_student["ada_complete"]["score"] == full and by_student["ada_complete"]["status"] == "ok"
