@@ -1,0 +1,534 @@
+"""Typical student bugs in 03 Data augmentation, and correct formulations that differ from the reference.
+
+``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
+"""
+import numpy as np
+
+from autograder.reference import augmentation as reference
+from cs_utils.images import bilinear_sample, resize_bilinear
+
+# --- random_horizontal_flip ------------------------------------------------------------------
+
+
+def flip_vertical(images, rng, p=0.5):
+    flip = rng.random(len(images)) < p
+    flipped = images.copy()
+    flipped[flip] = images[flip, ::-1]
+    return flipped
+
+
+def flip_one_coin_for_the_batch(images, rng, p=0.5):
+    return images[:, :, ::-1].copy() if rng.random() < p else images.copy()
+
+
+def flip_probability_inverted(images, rng, p=0.5):
+    flip = rng.random(len(images)) > p
+    flipped = images.copy()
+    flipped[flip] = images[flip, :, ::-1]
+    return flipped
+
+
+def flip_in_place(images, rng, p=0.5):
+    flip = rng.random(len(images)) < p
+    images[flip] = images[flip, :, ::-1]
+    return images
+
+
+# --- random_crop -----------------------------------------------------------------------------
+
+def _crop_windows(padded, tops, lefts, height, width):
+    rows = tops[:, None] + np.arange(height)
+    cols = lefts[:, None] + np.arange(width)
+    return padded[np.arange(len(padded))[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def _crop_size(images, crop_size):
+    return images.shape[1:3] if crop_size is None else (crop_size, crop_size)
+
+
+def crop_exclusive_range(images, rng, padding=4, crop_size=None):
+    height, width = _crop_size(images, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    tops = rng.integers(0, padded.shape[1] - height, size=len(images))
+    lefts = rng.integers(0, padded.shape[2] - width, size=len(images))
+    return _crop_windows(padded, tops, lefts, height, width)
+
+
+def crop_one_offset_for_the_batch(images, rng, padding=4, crop_size=None):
+    height, width = _crop_size(images, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    top = rng.integers(0, padded.shape[1] - height + 1)
+    left = rng.integers(0, padded.shape[2] - width + 1)
+    return padded[:, top:top + height, left:left + width]
+
+
+def crop_edge_padding(images, rng, padding=4, crop_size=None):
+    height, width = _crop_size(images, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)), mode="edge")
+    tops = rng.integers(0, padded.shape[1] - height + 1, size=len(images))
+    lefts = rng.integers(0, padded.shape[2] - width + 1, size=len(images))
+    return _crop_windows(padded, tops, lefts, height, width)
+
+
+def crop_same_offset_both_axes(images, rng, padding=4, crop_size=None):
+    height, width = _crop_size(images, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    limit = min(padded.shape[1] - height, padded.shape[2] - width)
+    offsets = rng.integers(0, limit + 1, size=len(images))
+    return _crop_windows(padded, offsets, offsets, height, width)
+
+
+# --- random_scale_crop -----------------------------------------------------------------------
+
+def scale_crop_exclusive_range(images, rng, scale_range, crop_size):
+    lengths = rng.integers(scale_range[0], scale_range[1], size=len(images))
+    return _scale_crops(images, rng, lengths, crop_size, reference.scaled_size)
+
+
+def scale_crop_square_resize(images, rng, scale_range, crop_size):
+    lengths = rng.integers(scale_range[0], scale_range[1] + 1, size=len(images))
+    return _scale_crops(images, rng, lengths, crop_size, lambda height, width, length: (length, length))
+
+
+def scale_crop_crops_before_resizing(images, rng, scale_range, crop_size):
+    short = min(images.shape[1:3])
+    crops = np.empty((len(images), crop_size, crop_size, images.shape[3]), dtype=images.dtype)
+    for n, length in enumerate(rng.integers(scale_range[0], scale_range[1] + 1, size=len(images))):
+        window = reference.random_crop(images[n:n + 1], rng, padding=0, crop_size=round(crop_size * short / length))
+        crops[n] = resize_bilinear(window, crop_size, crop_size)[0]
+    return crops
+
+
+def scale_crop_one_length(images, rng, scale_range, crop_size):
+    lengths = np.full(len(images), rng.integers(scale_range[0], scale_range[1] + 1))
+    return _scale_crops(images, rng, lengths, crop_size, reference.scaled_size)
+
+
+def _scale_crops(images, rng, lengths, crop_size, size_of):
+    crops = np.empty((len(images), crop_size, crop_size, images.shape[3]), dtype=images.dtype)
+    for n, length in enumerate(lengths):
+        resized = resize_bilinear(images[n:n + 1], *size_of(images.shape[1], images.shape[2], length))
+        crops[n] = reference.random_crop(resized, rng, padding=0, crop_size=crop_size)[0]
+    return crops
+
+
+# --- color_jitter ----------------------------------------------------------------------------
+
+def jitter_per_channel_mean(images, rng, brightness=0.2, contrast=0.2):
+    shape = (len(images), 1, 1, 1)
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=shape)
+    offset = rng.uniform(-brightness, brightness, size=shape)
+    mean = images.mean(axis=(1, 2), keepdims=True)
+    return np.clip(mean + factor * (images - mean) + offset, 0, 1).astype(images.dtype)
+
+
+def jitter_multiplicative_brightness(images, rng, brightness=0.2, contrast=0.2):
+    shape = (len(images), 1, 1, 1)
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=shape)
+    scale = rng.uniform(1 - brightness, 1 + brightness, size=shape)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return np.clip((mean + factor * (images - mean)) * scale, 0, 1).astype(images.dtype)
+
+
+def jitter_without_clipping(images, rng, brightness=0.2, contrast=0.2):
+    shape = (len(images), 1, 1, 1)
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=shape)
+    offset = rng.uniform(-brightness, brightness, size=shape)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return (mean + factor * (images - mean) + offset).astype(images.dtype)
+
+
+def jitter_one_draw_for_the_batch(images, rng, brightness=0.2, contrast=0.2):
+    factor = rng.uniform(1 - contrast, 1 + contrast)
+    offset = rng.uniform(-brightness, brightness)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return np.clip(mean + factor * (images - mean) + offset, 0, 1).astype(images.dtype)
+
+
+def jitter_brightness_per_pixel(images, rng, brightness=0.2, contrast=0.2):
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=(len(images), 1, 1, 1))
+    offset = rng.uniform(-brightness, brightness, size=images.shape)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return np.clip(mean + factor * (images - mean) + offset, 0, 1).astype(images.dtype)
+
+
+def jitter_contrast_range_halved(images, rng, brightness=0.2, contrast=0.2):
+    return reference.color_jitter(images, rng, brightness=brightness, contrast=contrast / 2)
+
+
+# --- fit_pca_color ---------------------------------------------------------------------------
+
+def pca_fit_not_centred(images):
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
+    eigvals, eigvecs = np.linalg.eigh(pixels.T @ pixels / len(pixels))
+    return eigvals[::-1], eigvecs[:, ::-1]
+
+
+def pca_fit_ascending(images):
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
+    centred = pixels - pixels.mean(axis=0)
+    return np.linalg.eigh(centred.T @ centred / len(pixels))
+
+
+def pca_fit_eigenvectors_as_rows(images):
+    eigvals, eigvecs = reference.fit_pca_color(images)
+    return eigvals, eigvecs.T
+
+
+# --- pca_color_augment -----------------------------------------------------------------------
+
+def pca_shift_per_pixel(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(0.0, sigma, size=images.shape)
+    return np.clip(images + (alphas * eigvals) @ eigvecs.T, 0, 1).astype(images.dtype)
+
+
+def pca_eigenvalues_unscaled(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(0.0, sigma, size=(len(images), len(eigvals)))
+    return np.clip(images + (alphas @ eigvecs.T)[:, None, None, :], 0, 1).astype(images.dtype)
+
+
+def pca_square_root_of_eigenvalues(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(0.0, sigma, size=(len(images), len(eigvals)))
+    shifts = (alphas * np.sqrt(eigvals)) @ eigvecs.T
+    return np.clip(images + shifts[:, None, None, :], 0, 1).astype(images.dtype)
+
+
+def pca_one_alpha_for_the_batch(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(0.0, sigma, size=len(eigvals))
+    return np.clip(images + (alphas * eigvals) @ eigvecs.T, 0, 1).astype(images.dtype)
+
+
+def pca_one_alpha_for_all_components(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(0.0, sigma, size=(len(images), 1))
+    shifts = (alphas * eigvals) @ eigvecs.T
+    return np.clip(images + shifts[:, None, None, :], 0, 1).astype(images.dtype)
+
+
+def pca_eigenvectors_transposed(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(0.0, sigma, size=(len(images), len(eigvals)))
+    shifts = (alphas * eigvals) @ eigvecs
+    return np.clip(images + shifts[:, None, None, :], 0, 1).astype(images.dtype)
+
+
+# --- warp_affine -----------------------------------------------------------------------------
+
+def _warp(images, matrices, inverse=True, centred=True, swap=False):
+    num_images, height, width, _ = images.shape
+    centre = np.array([(height - 1) / 2, (width - 1) / 2]) if centred else np.zeros(2)
+    linear, translation = matrices[:, :, :2], matrices[:, :, 2]
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    targets = np.stack([rows, cols], axis=-1).reshape(-1, 2) - centre
+    if inverse:
+        sources = np.einsum("nij,npj->npi", np.linalg.inv(linear), targets[None] - translation[:, None, :])
+    else:
+        sources = np.einsum("nij,npj->npi", linear, targets[None]) + translation[:, None, :]
+    sources = (sources + centre).reshape(num_images, height, width, 2)
+    if swap:
+        sources = sources[..., ::-1]
+    return bilinear_sample(images, sources[..., 0], sources[..., 1]).astype(images.dtype)
+
+
+def warp_forward_mapping(images, matrices):
+    return _warp(images, matrices, inverse=False)
+
+
+def warp_about_the_corner(images, matrices):
+    return _warp(images, matrices, centred=False)
+
+
+def warp_first_matrix_for_all(images, matrices):
+    return _warp(images, np.repeat(matrices[:1], len(images), axis=0))
+
+
+def warp_returns_float64(images, matrices):
+    return _warp(images, matrices).astype(np.float64)
+
+
+def warp_translation_in_x_y_order(images, matrices):
+    swapped = matrices.copy()
+    swapped[:, :, 2] = matrices[:, ::-1, 2]
+    return _warp(images, swapped)
+
+
+# --- random_affine ---------------------------------------------------------------------------
+
+def _affine_matrices(num_images, height, width, rng, max_translation, max_rotation, max_shear, max_stretch,
+                     radians=False, translation_scale=None, equal_stretch=False):
+    angles = rng.uniform(-max_rotation, max_rotation, size=num_images)
+    angles = angles if radians else np.deg2rad(angles)
+    shears = rng.uniform(-max_shear, max_shear, size=num_images)
+    stretches = rng.uniform(1 - max_stretch, 1 + max_stretch, size=(num_images, 2))
+    if equal_stretch:
+        stretches[:, 1] = stretches[:, 0]
+    scale = [height, width] if translation_scale is None else translation_scale
+    translations = rng.uniform(-max_translation, max_translation, size=(num_images, 2)) * scale
+    cos, sin = np.cos(angles), np.sin(angles)
+    rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], axis=1)
+    shear = np.tile(np.eye(2), (num_images, 1, 1))
+    shear[:, 1, 0] = shears
+    stretch = np.zeros((num_images, 2, 2))
+    stretch[:, 0, 0], stretch[:, 1, 1] = stretches[:, 0], stretches[:, 1]
+    return np.concatenate([rotation @ shear @ stretch, translations[:, :, None]], axis=2)
+
+
+def affine_degrees_used_as_radians(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                   max_stretch=0.1):
+    matrices = _affine_matrices(len(images), *images.shape[1:3], rng, max_translation, max_rotation, max_shear,
+                                max_stretch, radians=True)
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_translation_in_pixels(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                 max_stretch=0.1):
+    matrices = _affine_matrices(len(images), *images.shape[1:3], rng, max_translation, max_rotation, max_shear,
+                                max_stretch, translation_scale=[1, 1])
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_translation_scaled_by_height(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                        max_stretch=0.1):
+    height = images.shape[1]
+    matrices = _affine_matrices(len(images), *images.shape[1:3], rng, max_translation, max_rotation, max_shear,
+                                max_stretch, translation_scale=[height, height])
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_equal_stretch(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.1):
+    matrices = _affine_matrices(len(images), *images.shape[1:3], rng, max_translation, max_rotation, max_shear,
+                                max_stretch, equal_stretch=True)
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_returns_other_matrices(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                  max_stretch=0.1):
+    args = (len(images), *images.shape[1:3], rng, max_translation, max_rotation, max_shear, max_stretch)
+    warped = reference.warp_affine(images, _affine_matrices(*args))
+    return warped, _affine_matrices(*args)
+
+
+def affine_one_draw_for_the_batch(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                  max_stretch=0.1):
+    matrices = _affine_matrices(1, *images.shape[1:3], rng, max_translation, max_rotation, max_shear, max_stretch)
+    matrices = np.repeat(matrices, len(images), axis=0)
+    return reference.warp_affine(images, matrices), matrices
+
+
+# --- ten_crop --------------------------------------------------------------------------------
+
+def ten_crop_vertical_flips(images, crop_size):
+    crops = reference.ten_crop(images, crop_size)[:, :5]
+    return np.concatenate([crops, crops[:, :, ::-1]], axis=1)
+
+
+def ten_crop_centre_rounded_up(images, crop_size):
+    _, height, width, _ = images.shape
+    bottom, right = height - crop_size, width - crop_size
+    offsets = [(0, 0), (0, right), (bottom, 0), (bottom, right), (-(-bottom // 2), -(-right // 2))]
+    crops = np.stack([images[:, top:top + crop_size, left:left + crop_size] for top, left in offsets], axis=1)
+    return np.concatenate([crops, crops[:, :, :, ::-1]], axis=1)
+
+
+def ten_crop_interleaved_flips(images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    order = [0, 5, 1, 6, 2, 7, 3, 8, 4, 9]
+    return crops[:, order]
+
+
+def ten_crop_corners_swapped(images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    return crops[:, [0, 2, 1, 3, 4, 5, 7, 6, 8, 9]]
+
+
+# --- predict_ten_crop ------------------------------------------------------------------------
+
+def predict_mixes_images(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    probabilities = predict_proba(crops.reshape(-1, *crops.shape[2:]))
+    return probabilities.reshape(10, len(images), -1).mean(axis=0)
+
+
+def predict_centre_crop_only(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    return predict_proba(crops[:, 4])
+
+
+def predict_majority_vote(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    probabilities = predict_proba(crops.reshape(-1, *crops.shape[2:])).reshape(len(images), 10, -1)
+    votes = np.eye(probabilities.shape[-1])[probabilities.argmax(axis=-1)]
+    return votes.mean(axis=1)
+
+
+def predict_on_full_images(predict_proba, images, crop_size):
+    return predict_proba(images)
+
+
+BUGS = {
+    "flip_vertical": ("random_horizontal_flip", flip_vertical, "upside down"),
+    "flip_one_coin_for_the_batch": ("random_horizontal_flip", flip_one_coin_for_the_batch, "whole batch"),
+    "flip_probability_inverted": ("random_horizontal_flip", flip_probability_inverted, "probability"),
+    "flip_in_place": ("random_horizontal_flip", flip_in_place, "modified in place"),
+    "crop_exclusive_range": ("random_crop", crop_exclusive_range, "off-by-one"),
+    "crop_one_offset_for_the_batch": ("random_crop", crop_one_offset_for_the_batch, "same offset"),
+    "crop_edge_padding": ("random_crop", crop_edge_padding, "zeros"),
+    "crop_same_offset_both_axes": ("random_crop", crop_same_offset_both_axes, "independently"),
+    "scale_crop_exclusive_range": ("random_scale_crop", scale_crop_exclusive_range, "inclusive"),
+    "scale_crop_square_resize": ("random_scale_crop", scale_crop_square_resize, "aspect ratio"),
+    "scale_crop_crops_before_resizing": ("random_scale_crop", scale_crop_crops_before_resizing, "SHORTER"),
+    "scale_crop_one_length": ("random_scale_crop", scale_crop_one_length, "per image"),
+    "jitter_per_channel_mean": ("color_jitter", jitter_per_channel_mean, "not per channel"),
+    "jitter_multiplicative_brightness": ("color_jitter", jitter_multiplicative_brightness, "outside"),
+    "jitter_without_clipping": ("color_jitter", jitter_without_clipping, "clip"),
+    "jitter_one_draw_for_the_batch": ("color_jitter", jitter_one_draw_for_the_batch, "per image"),
+    "jitter_brightness_per_pixel": ("color_jitter", jitter_brightness_per_pixel, "ONE offset"),
+    "jitter_contrast_range_halved": ("color_jitter", jitter_contrast_range_halved, "contrast factor"),
+    "pca_fit_not_centred": ("fit_pca_color", pca_fit_not_centred, "subtract the mean"),
+    "pca_fit_ascending": ("fit_pca_color", pca_fit_ascending, "largest to the smallest"),
+    "pca_fit_eigenvectors_as_rows": ("fit_pca_color", pca_fit_eigenvectors_as_rows, "COLUMNS"),
+    "pca_shift_per_pixel": ("pca_color_augment", pca_shift_per_pixel, "every pixel"),
+    "pca_eigenvalues_unscaled": ("pca_color_augment", pca_eigenvalues_unscaled, "eigenvalue"),
+    "pca_square_root_of_eigenvalues": ("pca_color_augment", pca_square_root_of_eigenvalues, "square root"),
+    "pca_one_alpha_for_the_batch": ("pca_color_augment", pca_one_alpha_for_the_batch, "per image"),
+    "pca_one_alpha_for_all_components": ("pca_color_augment", pca_one_alpha_for_all_components, "independent"),
+    "pca_eigenvectors_transposed": ("pca_color_augment", pca_eigenvectors_transposed, "columns"),
+    "warp_forward_mapping": ("warp_affine", warp_forward_mapping, "INVERSE"),
+    "warp_about_the_corner": ("warp_affine", warp_about_the_corner, "centre"),
+    "warp_first_matrix_for_all": ("warp_affine", warp_first_matrix_for_all, "matrices[n]"),
+    "warp_returns_float64": ("warp_affine", warp_returns_float64, "dtype"),
+    "warp_translation_in_x_y_order": ("warp_affine", warp_translation_in_x_y_order, "swapped"),
+    "affine_degrees_used_as_radians": ("random_affine", affine_degrees_used_as_radians, "deg2rad"),
+    "affine_translation_in_pixels": ("random_affine", affine_translation_in_pixels, "fraction"),
+    "affine_translation_scaled_by_height": ("random_affine", affine_translation_scaled_by_height, "fraction"),
+    "affine_equal_stretch": ("random_affine", affine_equal_stretch, "independently"),
+    "affine_returns_other_matrices": ("random_affine", affine_returns_other_matrices, "returned matrices"),
+    "affine_one_draw_for_the_batch": ("random_affine", affine_one_draw_for_the_batch, "per image"),
+    "ten_crop_vertical_flips": ("ten_crop", ten_crop_vertical_flips, "upside down"),
+    "ten_crop_centre_rounded_up": ("ten_crop", ten_crop_centre_rounded_up, "// 2"),
+    "ten_crop_interleaved_flips": ("ten_crop", ten_crop_interleaved_flips, "crops[:, 1]"),
+    "ten_crop_corners_swapped": ("ten_crop", ten_crop_corners_swapped, "top-right"),
+    "predict_mixes_images": ("predict_ten_crop", predict_mixes_images, "(N, 10, K)"),
+    "predict_centre_crop_only": ("predict_ten_crop", predict_centre_crop_only, "all 10 crops"),
+    "predict_majority_vote": ("predict_ten_crop", predict_majority_vote, "not the predicted labels"),
+    "predict_on_full_images": ("predict_ten_crop", predict_on_full_images, "call it on the crops"),
+}
+
+
+# --- correct alternatives --------------------------------------------------------------------
+
+def flip_with_where(images, rng, p=0.5):
+    flip = (rng.random(len(images)) < p)[:, None, None, None]
+    return np.where(flip, images[:, :, ::-1], images)
+
+
+def flip_loop(images, rng, p=0.5):
+    flipped = images.copy()
+    for n in range(len(images)):
+        if rng.uniform() < p:
+            flipped[n] = np.fliplr(images[n])
+    return flipped
+
+
+def crop_loop(images, rng, padding=4, crop_size=None):
+    height, width = _crop_size(images, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)), constant_values=0)
+    crops = []
+    for image in padded:
+        top = rng.integers(padded.shape[1] - height + 1)
+        left = rng.integers(padded.shape[2] - width + 1)
+        crops.append(image[top:top + height, left:left + width])
+    return np.stack(crops)
+
+
+def scale_crop_per_image_floor_rounding(images, rng, scale_range, crop_size):
+    def floor_size(height, width, length):
+        short = min(height, width)
+        return height * length // short, width * length // short
+
+    lengths = rng.integers(scale_range[0], scale_range[1] + 1, size=len(images))
+    return _scale_crops(images, rng, lengths, crop_size, floor_size)
+
+
+def jitter_brightness_first(images, rng, brightness=0.2, contrast=0.2):
+    offset = rng.uniform(-brightness, brightness, size=(len(images), 1, 1, 1))
+    brighter = images + offset
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=(len(images), 1, 1, 1))
+    mean = brighter.mean(axis=(1, 2, 3), keepdims=True)
+    return np.clip(mean + factor * (brighter - mean), 0, 1).astype(images.dtype)
+
+
+def pca_fit_np_cov_and_flipped_signs(images):
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
+    covariance = np.atleast_2d(np.cov(pixels, rowvar=False))
+    eigvals, eigvecs = np.linalg.eigh(covariance)
+    return eigvals[::-1], -eigvecs[:, ::-1]
+
+
+def pca_fit_svd(images):
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
+    centred = pixels - pixels.mean(axis=0)
+    _, singular_values, vt = np.linalg.svd(centred, full_matrices=False)
+    return singular_values ** 2 / len(pixels), vt.T
+
+
+def pca_augment_einsum(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(size=(len(images), len(eigvals))) * sigma
+    shifts = np.einsum("ci,ni->nc", eigvecs, alphas * eigvals)
+    return np.clip(images + shifts[:, None, None, :], 0.0, 1.0).astype(images.dtype)
+
+
+def warp_loop_with_solve(images, matrices):
+    _, height, width, _ = images.shape
+    centre_row, centre_col = (height - 1) / 2, (width - 1) / 2
+    rows, cols = np.meshgrid(np.arange(height) - centre_row, np.arange(width) - centre_col, indexing="ij")
+    warped = np.empty_like(images)
+    for n in range(len(images)):
+        targets = np.stack([rows.ravel(), cols.ravel()]) - matrices[n, :, 2:]
+        source_rows, source_cols = np.linalg.solve(matrices[n, :, :2], targets)
+        warped[n] = bilinear_sample(images[n:n + 1], (source_rows + centre_row).reshape(1, height, width),
+                                    (source_cols + centre_col).reshape(1, height, width))[0]
+    return warped
+
+
+def affine_other_composition_order(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                   max_stretch=0.1):
+    num_images, height, width, _ = images.shape
+    angles = np.radians(rng.uniform(-max_rotation, max_rotation, size=num_images))
+    matrices = np.zeros((num_images, 2, 3))
+    for n, angle in enumerate(angles):
+        rotation = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
+        shear = np.array([[1.0, rng.uniform(-max_shear, max_shear)], [0.0, 1.0]])
+        stretch = np.diag(rng.uniform(1 - max_stretch, 1 + max_stretch, size=2))
+        matrices[n, :, :2] = stretch @ shear @ rotation
+        matrices[n, :, 2] = rng.uniform(-max_translation, max_translation, size=2) * [height, width]
+    return reference.warp_affine(images, matrices), matrices
+
+
+def ten_crop_loops(images, crop_size):
+    _, height, width, _ = images.shape
+    centre = ((height - crop_size) // 2, (width - crop_size) // 2)
+    corners = [(0, 0), (0, width - crop_size), (height - crop_size, 0), (height - crop_size, width - crop_size)]
+    crops = [images[:, top:top + crop_size, left:left + crop_size] for top, left in corners + [centre]]
+    crops += [np.flip(crop, axis=2) for crop in crops]
+    return np.stack(crops, axis=1)
+
+
+def predict_one_call_per_crop(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    return sum(predict_proba(crops[:, k]) for k in range(10)) / 10
+
+
+EQUIVALENTS = {
+    "flip_with_where": ("random_horizontal_flip", flip_with_where),
+    "flip_loop": ("random_horizontal_flip", flip_loop),
+    "crop_loop": ("random_crop", crop_loop),
+    "scale_crop_per_image_floor_rounding": ("random_scale_crop", scale_crop_per_image_floor_rounding),
+    "jitter_brightness_first": ("color_jitter", jitter_brightness_first),
+    "pca_fit_np_cov_and_flipped_signs": ("fit_pca_color", pca_fit_np_cov_and_flipped_signs),
+    "pca_fit_svd": ("fit_pca_color", pca_fit_svd),
+    "pca_augment_einsum": ("pca_color_augment", pca_augment_einsum),
+    "warp_loop_with_solve": ("warp_affine", warp_loop_with_solve),
+    "affine_other_composition_order": ("random_affine", affine_other_composition_order),
+    "ten_crop_loops": ("ten_crop", ten_crop_loops),
+    "predict_one_call_per_crop": ("predict_ten_crop", predict_one_call_per_crop),
+}
