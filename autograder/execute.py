@@ -43,8 +43,7 @@ class GradedExecute(Execute):
 
     def _restart_and_replay(self, index):
         """Restart the kernel and re-run the code cells before ``index`` (their outputs discarded)."""
-        run_sync(self.km.restart_kernel)(now=True)
-        self.wait_for_reply(self.kc.kernel_info())
+        self._restart()
         if self.verifier is not None:
             self.verifier.current_cell = None
         for earlier_index, earlier in enumerate(self.nb.cells[:index]):
@@ -52,5 +51,9 @@ class GradedExecute(Execute):
                 try:
                     self.execute_cell(copy.deepcopy(earlier), earlier_index, store_history=False)
                 except (DeadKernelError, CellTimeoutError):
-                    run_sync(self.km.restart_kernel)(now=True)
-                    self.wait_for_reply(self.kc.kernel_info())
+                    self._restart()
+
+    def _restart(self):
+        """Start a fresh kernel and wait, as long as a first start may take, until it answers."""
+        run_sync(self.km.restart_kernel)(now=True)
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)

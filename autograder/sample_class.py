@@ -58,17 +58,23 @@ def _crashing(source):
 
 
 def _answered(release, solution, exercise_filter, rewrite=_solved):
-    """The release notebook with the solution cells chosen by ``exercise_filter(index)`` filled in."""
+    """The release notebook with its exercises filled in: an exercise (a solution cell with a test
+    cell ``test_<its id>``) where ``exercise_filter(index)`` holds, with ``rewrite(source, index)``;
+    every other solution cell (written answers, helpers) with its solution."""
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in solution.cells]
     answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in solution.cells
                if cell.metadata.get("nbgrader", {}).get("solution")}
+    exercises = {grade_id for grade_id in answers if f"test_{grade_id}" in ids}
     notebook = nbformat.from_dict(release)
     exercise_index = 0
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
+        if grade_id in exercises:
             if exercise_filter(exercise_index):
                 cell.source = rewrite(answers[grade_id], exercise_index)
             exercise_index += 1
+        elif grade_id in answers:
+            cell.source = _solved(answers[grade_id])
     return notebook
 
 

@@ -14,7 +14,7 @@ from autograder.sample_class import write_samples
 from autograder.selfcheck import selfcheck
 from tests import tiny_course as tc
 
-OPTIONS = Options(cell_timeout=5, budget=120, jobs=2, show_progress=False)
+OPTIONS = Options(cell_timeout=10, budget=120, jobs=2, show_progress=False)
 
 
 def _tree_digest(folder):

@@ -5,7 +5,7 @@ import pytest
 from autograder.grade import Options, grade
 from tests import hostile_catalogue as catalogue
 
-OPTIONS = Options(cell_timeout=5, budget=60, jobs=2, show_progress=False, max_size_mb=3,
+OPTIONS = Options(cell_timeout=10, budget=90, jobs=2, show_progress=False, max_size_mb=3,
                   memory_mb=3072, file_mb=16, processes=128)
 HONEST = {"honest_complete": lambda: catalogue.full(), "honest_blank": lambda: 0}
 
