@@ -62,6 +62,18 @@ def _rate_tolerance(p, count):
     return max(RATE_SIGMAS * math.sqrt(p * (1 - p) / count), 1e-3)
 
 
+def _check_keep_rate(name, kept, probability, parameter, outcome, kept_thing, hint=""):
+    """Fail unless the fraction of True in ``kept`` is ``probability`` within sampling noise,
+    naming a swap of the keep and drop probabilities when that is what the rate shows."""
+    rate, tolerance = float(np.mean(kept)), _rate_tolerance(probability, np.size(kept))
+    if abs(rate - probability) <= tolerance:
+        return
+    observed = f"with {parameter}={probability:.3f} a fraction {rate:.3f} {outcome}"
+    if abs(rate - (1 - probability)) <= tolerance:
+        fail(name, f"{observed}, about 1 - {parameter}: {parameter} is the probability of KEEPING {kept_thing}")
+    fail(name, f"{observed}; it should be {parameter}{hint}")
+
+
 def _unpack(name, result, count, what):
     """Fail unless ``result`` is a tuple (or list) of ``count`` items; return it as a tuple."""
     if not (isinstance(result, (tuple, list)) and len(result) == count):
@@ -204,13 +216,8 @@ def _check_dropout_forward(name, forward, inverted, seed):
         if np.all(rows == rows[:, :1]):
             fail(name, "whole examples are kept or dropped together: draw one random number per element of x "
                        "(a mask of shape x.shape)")
-        rate, tolerance = float(kept.mean()), _rate_tolerance(p, kept.size)
-        if abs(rate - p) > tolerance:
-            if abs(rate - (1 - p)) <= tolerance:
-                fail(name, f"with p={p:.3f} a fraction {rate:.3f} of the units was kept, about 1 - p: p is the "
-                           "probability of KEEPING a unit, so keep where rand < p")
-            fail(name, f"with p={p:.3f} a fraction {rate:.3f} of the units was kept; it should be p "
-                       "(each unit kept independently with probability p)")
+        _check_keep_rate(name, kept, p, "p", "of the units was kept",
+                         "a unit, so keep where rand < p", " (each unit kept independently with probability p)")
         values = out[kept].astype(np.float64) / x[kept].astype(np.float64)
         expected_scale = 1 / p if inverted else 1.0
         if np.max(np.abs(values - expected_scale)) > RTOL[dtype] * expected_scale:
@@ -388,12 +395,7 @@ def check_dropconnect_forward(dropconnect_forward, seed=None):
     masks = np.stack(masks)
     if all(np.array_equal(mask, masks[0]) for mask in masks[1:]):
         fail(name, "every forward pass used the same weight mask: draw a fresh mask in each call")
-    rate, tolerance = float(masks.mean()), _rate_tolerance(p, masks.size)
-    if abs(rate - p) > tolerance:
-        if abs(rate - (1 - p)) <= tolerance:
-            fail(name, f"with p={p:.3f} a fraction {rate:.3f} of the weights was kept, about 1 - p: p is the "
-                       "probability of KEEPING a weight")
-        fail(name, f"with p={p:.3f} a fraction {rate:.3f} of the weights was kept; it should be p")
+    _check_keep_rate(name, masks, p, "p", "of the weights was kept", "a weight")
 
     x, w, b = _affine_inputs(rng, (60, 12), 15)
     seed_value = _seed(rng)
@@ -704,13 +706,7 @@ def check_stochastic_depth_forward(stochastic_depth_forward, seed=None):
     if np.all(kept == kept[0]):
         fail(name, "every example of the batch made the same choice: draw one random number per example, so "
                    "that each example keeps or drops the branch on its own")
-    rate, tolerance = float(kept.mean()), _rate_tolerance(survival, kept.size)
-    if abs(rate - survival) > tolerance:
-        if abs(rate - (1 - survival)) <= tolerance:
-            fail(name, f"with survival={survival:.3f} a fraction {rate:.3f} of the examples kept the branch, about "
-                       "1 - survival: survival is the probability of KEEPING the branch")
-        fail(name, f"with survival={survival:.3f} a fraction {rate:.3f} of the examples kept the branch; it "
-                   "should be survival")
+    _check_keep_rate(name, kept, survival, "survival", "of the examples kept the branch", "the branch")
 
     x, w, b = _residual_inputs(rng, 200, 5)
     seed_value = _seed(rng)
