@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 
 .PHONY: install demo test selfcheck release samples benchmark clean
 
@@ -11,6 +12,11 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(INSTALLED)
 
+# The tests also cover grading on a local Dask cluster, an optional extra for users.
+$(WITH_DISTRIBUTED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,distributed]'
+	touch $(WITH_DISTRIBUTED)
+
 install: $(INSTALLED)
 
 # Regenerate the student release, grade the bundled sample class, print the grade table.
@@ -18,7 +24,7 @@ demo: install
 	$(BIN)/python -m autograder release
 	$(BIN)/python -m autograder grade autograder/samples --out grades --timeout 10
 
-test: install
+test: $(WITH_DISTRIBUTED)
 	$(BIN)/python -m pytest
 
 selfcheck: install
@@ -30,7 +36,7 @@ release: install
 samples: install
 	$(BIN)/python -m autograder samples
 
-benchmark: install
+benchmark: $(WITH_DISTRIBUTED)
 	$(BIN)/python benchmarks/grading_speed.py
 
 clean:

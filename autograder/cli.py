@@ -52,6 +52,9 @@ def build_parser():
     grade.add_argument("--max-size-mb", type=float, default=50.0, help="larger notebooks are rejected unread")
     grade.add_argument("--regrade", action="store_true",
                        help="grade again submissions whose grade is current (default: keep them)")
+    grade.add_argument("--cluster", default="", metavar="ADDRESS",
+                       help="grade on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for "
+                            "--jobs worker processes on this machine; needs pip install '.[distributed]'")
     _grading_options(grade)
 
     samples = commands.add_parser("samples", help="regenerate the sample class in autograder/samples/")
@@ -64,7 +67,8 @@ def _options(args):
 
     return Options(cell_timeout=args.timeout, budget=args.budget, jobs=args.jobs,
                    max_size_mb=getattr(args, "max_size_mb", 50.0), memory_mb=args.memory_mb,
-                   processes=args.processes, show_progress=not args.quiet, regrade=getattr(args, "regrade", True))
+                   processes=args.processes, show_progress=not args.quiet, regrade=getattr(args, "regrade", True),
+                   cluster=getattr(args, "cluster", ""))
 
 
 def run(args):

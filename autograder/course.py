@@ -4,9 +4,13 @@ nbgrader works on a "course directory" (source/, release/, submitted/, autograde
 gradebook). We never grade in the repository itself: every command builds a scratch course
 directory from ``solutions/`` so that the repository and the submissions stay untouched.
 """
+import contextlib
 import hashlib
+import json
 import os
+import re
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -65,6 +69,8 @@ def nbgrader_config(root, cell_timeout=None, secrets=()):
     config.Exchange.root = str(Path(root) / "exchange")
     config.Execute.timeout = cell_timeout
     config.Execute.interrupt_on_timeout = True
+    # Outputs are all in by then; a graceful shutdown would only make each submission wait longer.
+    config.Execute.shutdown_kernel = "immediate"
     config.IgnorePattern.enabled = True
     config.IgnorePattern.pattern = r"[\s\S]*"
     config.OverwriteCells.add_missing_cells = True
@@ -96,6 +102,19 @@ def nbgrader_api(root, cell_timeout=None, secrets=()):
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
+def stamp_gradebook(path):
+    """Start a new gradebook with its schema version recorded. nbgrader would find that version by
+    running the ``alembic`` command, a second-long start-up on every grading run; it is read here
+    from nbgrader's own migration scripts instead."""
+    import nbgrader
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
+    with contextlib.closing(sqlite3.connect(path)) as database, database:
+        database.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        database.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
+
+
 def build_course(root, assignments, solutions_dir=SOLUTIONS_DIR):
     """Copy ``assignments`` from ``solutions_dir`` into ``root/source`` and generate their release.
 
@@ -103,6 +122,7 @@ def build_course(root, assignments, solutions_dir=SOLUTIONS_DIR):
     autograding compares submissions against.
     """
     root = Path(root)
+    stamp_gradebook(root / GRADEBOOK)
     for assignment in assignments:
         shutil.copytree(Path(solutions_dir) / assignment, root / "source" / assignment,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
@@ -142,6 +162,26 @@ def source_texts(root, assignment):
     with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
         return [cell.source for notebook in gradebook.find_assignment(assignment).notebooks
                 for cell in notebook.source_cells]
+
+
+IMPORT_LINE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))", re.M)
+
+
+def imported_modules(assignments, solutions_dir=SOLUTIONS_DIR):
+    """Modules the notebooks of ``assignments`` import (but ``autograder``, the grading stub), in order;
+    grading kernels start with them already imported."""
+    modules = []
+    for assignment in assignments:
+        for name in list_notebooks(assignment, solutions_dir):
+            notebook = json.loads((Path(solutions_dir) / assignment / name).read_text(encoding="utf-8"))
+            for cell in notebook["cells"]:
+                source = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+                for match in IMPORT_LINE.finditer(source):
+                    for module in (match.group(1) or match.group(2)).split(","):
+                        module = module.strip()
+                        if module.split(".")[0] != "autograder" and module not in modules:
+                            modules.append(module)
+    return modules
 
 
 def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):

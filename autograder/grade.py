@@ -6,11 +6,14 @@ a copy of the gradebook, and graded by ``autograder.worker`` in its own process 
 time budget. Results accumulate in ``OUT/results/<student>/<assignment>.json``; ``grades.csv``
 and ``tests.csv`` are rebuilt from all of them, so a re-run never loses an earlier grade.
 """
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
+import queue
+import select
 import shutil
 import subprocess
 import sys
@@ -33,6 +36,7 @@ from autograder.course import (
     cell_names,
     course_digest,
     grade_cells,
+    imported_modules,
     list_assignments,
     list_notebooks,
 )
@@ -66,6 +70,7 @@ class Options:
     file_mb: int = 256
     processes: int = 256
     jobs: int = os.cpu_count() or 1
+    cluster: str = ""  # a Dask scheduler address, or "local" for a Dask cluster on this machine
     show_progress: bool = True
     regrade: bool = False
 
@@ -144,7 +149,7 @@ def sanitise(notebook):
 
 
 def _kill_tree(process):
-    """Kill a worker and everything it started (the kernel included)."""
+    """Kill a worker and everything it started (its kernel factory and kernels included)."""
     import psutil
 
     try:
@@ -160,6 +165,115 @@ def _kill_tree(process):
     psutil.wait_procs(victims, timeout=10)
 
 
+class Slot:
+    """One grading process (``autograder.worker``) that grades job after job; it is started on
+    first use, and killed and started afresh when a submission overruns its budget."""
+
+    def __init__(self, modules=(), environment=None):
+        self.modules, self.environment = list(modules), environment
+        self.process = self.done = None
+        self.folder = Path(tempfile.mkdtemp(prefix="course-worker-"))
+        self.log_path = self.folder / "worker.log"
+
+    def start(self):
+        ready, control = os.pipe()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "autograder.worker", str(control), *self.modules], cwd=self.folder,
+                env=self.environment, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=[control], start_new_session=True, text=True)
+        os.close(control)
+        self.done = os.fdopen(ready, "r")
+
+    def run(self, job_path, budget):
+        """Grade the job at ``job_path``; False when it took more than ``budget`` seconds."""
+        if self.process is None:
+            self.start()
+        try:
+            self.process.stdin.write(f"{job_path}\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            self._stop()  # it died between jobs; the job gets no result: a grader error
+            return True
+        finished = bool(select.select([self.done], [], [], budget)[0])
+        if not finished or not self.done.readline():
+            self._stop()
+        return finished
+
+    def _stop(self):
+        _kill_tree(self.process)
+        self.process.stdin.close()
+        self.done.close()
+        self.process = self.done = None
+
+    def close(self):
+        """End the process (it exits when its stdin closes) and remove the slot's folder."""
+        if self.process is not None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            _kill_tree(self.process)
+            self.done.close()
+            self.process = self.done = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def grading_pool(course_root, options, assignments, solutions_dir, hidden, size):
+    """The context manager of ``submit(task) -> Future`` that grades ``size`` tasks: on this
+    machine, or on the Dask cluster of ``options.cluster``."""
+    if options.cluster:
+        try:
+            from autograder.distributed import dask_pool
+        except ModuleNotFoundError as error:
+            if error.name not in ("distributed", "dask"):
+                raise
+            raise CourseError("--cluster needs Dask: pip install '.[distributed]'") from None
+        return dask_pool(course_root, options, assignments, solutions_dir, hidden)
+    return local_pool(course_root, options, preloaded_modules(assignments, solutions_dir), hidden,
+                      min(options.jobs, size))
+
+
+@contextlib.contextmanager
+def local_pool(course_root, options, modules, hidden, workers):
+    """``submit(task) -> Future``: grading on this machine by ``workers`` grading processes."""
+    slots = [Slot(modules, grading_environment()) for _ in range(max(0, workers))]
+    idle = queue.SimpleQueue()
+    for slot in slots:
+        slot.start()
+        idle.put(slot)
+
+    def grade_in_slot(task):
+        slot = idle.get()
+        try:
+            return grade_task(task, course_root, options, slot, hidden)
+        finally:
+            idle.put(slot)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, len(slots)))
+    try:
+        yield lambda task: pool.submit(grade_in_slot, task)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for slot in slots:
+            slot.close()
+
+
+def preloaded_modules(assignments, solutions_dir=SOLUTIONS_DIR):
+    """What grading kernels start with already imported: ipykernel, the notebooks' imports, and
+    scikit-learn's datasets, which ``cs_utils.data`` imports on first use for the digits."""
+    return ["ipykernel.kernelapp", *imported_modules(assignments, solutions_dir), "sklearn.datasets"]
+
+
+def grading_environment():
+    """The environment of grading processes and their kernels."""
+    # The grader's own environment provides the kernel, whatever kernelspecs the user has.
+    jupyter_path = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
+                                                 os.environ.get("JUPYTER_PATH")]))
+    return {**os.environ, **GRADING_ENVIRONMENT, "JUPYTER_PATH": jupyter_path}
+
+
 def submission_digest(task):
     """A fingerprint of what the student submitted for ``task``."""
     digest = hashlib.sha256()
@@ -173,58 +287,66 @@ def belongs_to(notebook, names):
     return any(cell.metadata.get("nbgrader", {}).get("grade_id") in names for cell in notebook.cells)
 
 
-def grade_task(task, course_root, options, hidden=()):
-    """Grade one task in a scratch course; returns the result dict (never raises for student faults).
-
-    ``hidden`` folders (the class's submissions, the grading output) stay out of the kernel's sight.
-    """
-    started = time.monotonic()
+def read_submission(task, course_root, options):
+    """The validated notebooks of ``task`` by name, and None; or None and the result of a
+    submission that cannot be graded (missing, too large, not a notebook, another assignment's)."""
     result = {"student": task.student, "assignment": task.assignment, "cells": [], "message": ""}
     present = {name: path for name, path in task.notebooks.items() if path is not None}
     if not present:
         names = ", ".join(task.notebooks)
-        return {**result, "status": "missing", "message": f"no submission found (expected {names})"}
+        return None, {**result, "status": "missing", "message": f"no submission found (expected {names})"}
+    notebooks = {}
+    for name, path in present.items():
+        notebook, problem = load_submission(path, options.max_size_mb)
+        if problem:
+            return None, {**result, "status": problem[0], "message": problem[1]}
+        if not belongs_to(notebook, cell_names(course_root, task.assignment)):
+            return None, {**result, "status": "wrong-notebook",
+                          "message": f"{path.name} has none of the cells of {task.assignment}: another assignment's "
+                                     "notebook?"}
+        notebooks[name] = notebook
+    return notebooks, None
+
+
+def grade_task(task, course_root, options, slot, hidden=()):
+    """Grade one task with the grading process ``slot``; returns the result dict (never raises for
+    student faults). ``hidden`` folders (the class's submissions, the grading output) stay out of
+    the kernel's sight."""
+    notebooks, early = read_submission(task, course_root, options)
+    if early:
+        return early
+    return grade_notebooks(task.student, task.assignment, notebooks, course_root, options, slot, hidden)
+
+
+def grade_notebooks(student, assignment, notebooks, course_root, options, slot, hidden=()):
+    """Grade the validated ``notebooks`` (by name) of one submission in a scratch course."""
+    started = time.monotonic()
+    result = {"student": student, "assignment": assignment, "cells": [], "message": ""}
     with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
         scratch = Path(scratch)
         shutil.copyfile(Path(course_root) / GRADEBOOK, scratch / GRADEBOOK)
-        destination = scratch / "submitted" / task.student / task.assignment
+        destination = scratch / "submitted" / student / assignment
         destination.mkdir(parents=True)
-        for name, path in present.items():
-            notebook, problem = load_submission(path, options.max_size_mb)
-            if problem:
-                return {**result, "status": problem[0], "message": problem[1]}
-            if not belongs_to(notebook, cell_names(course_root, task.assignment)):
-                return {**result, "status": "wrong-notebook",
-                        "message": f"{path.name} has none of the cells of {task.assignment}: another assignment's "
-                                   "notebook?"}
+        for name, notebook in notebooks.items():
             nbformat.write(notebook, destination / name)
-        job = {"root": str(scratch), "assignment": task.assignment, "student": task.student,
+        job = {"root": str(scratch), "assignment": assignment, "student": student,
                "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json"),
                "memory_mb": options.memory_mb, "file_mb": options.file_mb, "processes": options.processes,
                "hidden": [str(Path(p).resolve()) for p in (course_root, *hidden)]}
         (scratch / "job.json").write_text(json.dumps(job))
-        # The grader's own environment provides the kernel, whatever kernelspecs the user has.
-        jupyter_path = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
-                                                     os.environ.get("JUPYTER_PATH")]))
-        environment = {**os.environ, **GRADING_ENVIRONMENT, "JUPYTER_PATH": jupyter_path}
-        with open(scratch / "worker.log", "wb") as log:
-            process = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(scratch / "job.json")],
-                                       cwd=scratch, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-            try:
-                process.wait(timeout=options.budget)
-            except subprocess.TimeoutExpired:
-                _kill_tree(process)
-                return {**result, "status": "timeout",
-                        "message": f"grading exceeded the budget of {options.budget} s per submission"}
-            finally:
-                _kill_tree(process)
-                release_cgroup(scratch)  # also ends processes the kernel detached from its tree
+        try:
+            finished = slot.run(scratch / "job.json", options.budget)
+        finally:
+            release_cgroup(scratch)  # also ends processes the kernel detached from its tree
+        if not finished:
+            return {**result, "status": "timeout",
+                    "message": f"grading exceeded the budget of {options.budget} s per submission"}
         if not (scratch / "result.json").exists():
-            tail = (scratch / "worker.log").read_text(errors="replace")[-2000:]
+            log = scratch / "worker.log" if (scratch / "worker.log").exists() else slot.log_path
+            tail = log.read_text(errors="replace")[-2000:]
             return {**result, "status": "grader-error", "message": f"the grading process failed: {tail}"}
         graded = json.loads((scratch / "result.json").read_text())
-        feedback_dir = scratch / "feedback" / task.student / task.assignment
+        feedback_dir = scratch / "feedback" / student / assignment
         result["feedback"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(feedback_dir.glob("*.html"))}
     result.update(graded)
     result.setdefault("message", "")
@@ -350,8 +472,6 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
         known = list_assignments(solutions_dir)
         stored = {p.stem for p in out_dir.glob("results/*/*.json")} & set(known)
         assignment_names = sorted({t.assignment for t in tasks} | stored)
-        build_course(course_root, assignment_names, solutions_dir)
-        cells = {a: grade_cells(course_root, a) for a in assignment_names}
         digests = {a: course_digest(a, solutions_dir) for a in assignment_names}
         for task in tasks:
             task.digest = (submission_digest(task), digests[task.assignment])
@@ -362,9 +482,13 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
             if done and options.show_progress:
                 print(f"{len(done)} submission(s) unchanged since their last grading: kept", file=sys.stderr)
         bar = progress_bar(total=len(tasks), description="grading", enabled=options.show_progress)
-        with bar, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            hidden = (submissions_dir, out_dir)
-            futures = {pool.submit(grade_task, task, course_root, options, hidden): task for task in tasks}
+        # The grading processes start now and warm up while the master course is built.
+        pool = grading_pool(course_root, options, sorted({t.assignment for t in tasks}), solutions_dir,
+                            (submissions_dir, out_dir), len(tasks))
+        with bar, pool as submit:
+            build_course(course_root, assignment_names, solutions_dir)
+            cells = {a: grade_cells(course_root, a) for a in assignment_names}
+            futures = {submit(task): task for task in tasks}
             for future in as_completed(futures):
                 task = futures[future]
                 try:

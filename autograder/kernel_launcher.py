@@ -1,14 +1,16 @@
-"""Start a grading kernel under resource limits and out of sight of the course's secrets
-(copied into each scratch course, run as a script).
+"""Confine a grading kernel: resource limits and no sight of the course's secrets.
 
-Usage: python kernel_launcher.py --memory-mb M --file-mb F --processes P [--cgroup-file PATH]
-       [--hide PATH ...] [--keep PATH ...] [--blank FILE ...] [--isolation-file PATH]
-       -- python -m ipykernel_launcher -f CONNECTION_FILE
+``autograder.kernel_zygote`` calls ``confine`` in each forked kernel before ipykernel starts. The
+options are those of the grading kernelspec (see ``autograder.kernel_site``):
+
+    --memory-mb M --file-mb F --processes P [--cgroup-file PATH] [--hide PATH ...] [--keep PATH ...]
+    [--blank FILE ...] [--readonly PATH ...] [--isolation-file PATH]
 
 Hiding uses a private mount namespace (as root, or in a user namespace otherwise): every --hide
 folder is covered by an empty tmpfs, every --keep folder inside one is mounted back, every
---blank file is covered by /dev/null, and the kernel then runs without any capability, so it
-cannot undo the mounts. Where the system refuses, the kernel starts without hiding and the
+--blank file is covered by /dev/null, every --readonly folder is mounted read-only (so that no
+kernel can leave code behind for the next one to run), and the kernel then runs without any
+capability, so it cannot undo the mounts. Where the system refuses, the kernel starts without hiding and the
 isolation file says why.
 
 It must import nothing from ``autograder``: inside the kernel's environment that name is the
@@ -19,10 +21,9 @@ import ctypes
 import os
 import resource
 import signal
-import sys
 
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
-MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x20, 0x1000, 0x4000, 0x40000
 MNT_DETACH = 2
 PR_CAPBSET_DROP = 24
 
@@ -81,10 +82,20 @@ def _inside(path, folder):
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def hide(hidden, kept, blanked):
+def _mount_flags(path):
+    """The flags of the mount holding ``path`` that a remount must repeat (in a user namespace
+    the kernel refuses to clear them)."""
+    flags = os.statvfs(path).f_flag
+    kept = [(os.ST_NOSUID, 0x2), (os.ST_NODEV, 0x4), (os.ST_NOEXEC, 0x8), (os.ST_NOATIME, 0x400),
+            (os.ST_NODIRATIME, 0x800), (os.ST_RELATIME, 0x200000)]
+    return sum(mount_flag for statvfs_flag, mount_flag in kept if flags & statvfs_flag)
+
+
+def hide(hidden, kept, blanked, readonly=()):
     """Cover ``hidden`` folders and ``blanked`` files in a private mount namespace, keeping ``kept``
-    paths (folders or files) visible, then drop every capability so that the kernel cannot undo
-    it. On any failure the mounts made so far are undone and OSError is raised."""
+    paths (folders or files) visible and ``readonly`` folders unwritable, then drop every
+    capability so that the kernel cannot undo it. On any failure the mounts made so far are undone
+    and OSError is raised."""
     libc = ctypes.CDLL(None, use_errno=True)
     hidden = sorted({os.path.realpath(p) for p in hidden if os.path.isdir(p)}, key=len)
     hidden = [h for h in hidden if not any(_inside(h, outer) for outer in hidden if outer != h)]
@@ -112,6 +123,11 @@ def hide(hidden, kept, blanked):
         for path in blanked:
             if os.path.isfile(path):
                 mount(b"/dev/null", path, None, MS_BIND, None, f"blank {path}")
+        for path in sorted({os.path.realpath(p) for p in readonly if os.path.isdir(p)}, key=len):
+            if path not in mounted:
+                mount(path.encode(), path, None, MS_BIND | MS_REC, None, f"bind {path}")
+            flags = MS_REMOUNT | MS_BIND | MS_RDONLY | _mount_flags(path)
+            mount(None, path, None, flags, None, f"make {path} read-only")
     except OSError:
         for target in reversed(mounted):
             libc.umount2(target.encode(), MNT_DETACH)
@@ -123,9 +139,9 @@ def hide(hidden, kept, blanked):
         libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
 
 
-def main(argv):
-    split = argv.index("--")
-    parser = argparse.ArgumentParser()
+def parse(argv):
+    """The confinement options of a kernelspec's argument list."""
+    parser = argparse.ArgumentParser(prog="kernel_launcher")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--file-mb", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)
@@ -133,9 +149,14 @@ def main(argv):
     parser.add_argument("--hide", action="append", default=[])
     parser.add_argument("--keep", action="append", default=[])
     parser.add_argument("--blank", action="append", default=[])
+    parser.add_argument("--readonly", action="append", default=[])
     parser.add_argument("--isolation-file")
-    options = parser.parse_args(argv[:split])
-    command = argv[split + 1:]
+    return parser.parse_args(argv)
+
+
+def confine(options, connection_file):
+    """Apply ``options`` (from ``parse``) to this process, which is about to become the kernel
+    that reads ``connection_file``."""
     memory, file_size = options.memory_mb * 2**20, options.file_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
@@ -144,17 +165,11 @@ def main(argv):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     limit_processes(options.processes, options.cgroup_file)
     if options.hide:
-        connection_file = os.path.abspath(command[command.index("-f") + 1])
         try:
-            hide(options.hide, options.keep + [connection_file], options.blank)
+            hide(options.hide, options.keep + [os.path.abspath(connection_file)], options.blank, options.readonly)
             outcome = "hidden"
         except OSError as error:
             outcome = f"not hidden: {error}"
         if options.isolation_file:
             with open(options.isolation_file, "w") as handle:
                 handle.write(outcome)
-    os.execv(command[0], command)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

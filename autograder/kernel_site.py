@@ -50,36 +50,44 @@ def visibility(scratch, hidden):
     """Launcher arguments that hide the course's secrets from the kernel: the temporary folder
     (master course, other students' scratch folders), ``solutions/``, the real ``autograder``
     package and the ``hidden`` folders (submissions, grading output), while the kernel keeps
-    its scratch folder, the Python environment and ``cs_utils``; the scratch gradebook is blanked."""
+    its scratch folder, the Python environment and ``cs_utils``; the scratch gradebook is blanked.
+    The home folder becomes an empty one of the kernel's own, and the Python environment,
+    ``cs_utils``, /etc and /usr are read-only: what a kernel writes there (IPython start-up files,
+    ``.pth`` files, configuration) would otherwise run in the kernels of the students after it."""
     from autograder.course import SOLUTIONS_DIR
 
     cs_utils = importlib.util.find_spec("cs_utils").submodule_search_locations[0]
-    covered = [tempfile.gettempdir(), str(SOLUTIONS_DIR), str(PACKAGE_DIR), *map(str, hidden)]
+    home = os.path.expanduser("~")
+    covered = [tempfile.gettempdir(), str(SOLUTIONS_DIR), str(PACKAGE_DIR), *map(str, hidden),
+               *([home] if os.path.isdir(home) and os.path.realpath(home) != "/" else [])]
     kept = [str(scratch), sys.prefix, sys.base_prefix, cs_utils]
+    readonly = [sys.prefix, sys.base_prefix, cs_utils, "/etc", "/usr"]
     arguments = [f"--hide={path}" for path in covered] + [f"--keep={path}" for path in kept]
+    arguments += [f"--readonly={path}" for path in readonly]
     return arguments + [f"--blank={Path(scratch) / 'gradebook.db'}", f"--isolation-file={Path(scratch) / 'kernel.isolation'}"]
 
 
 def prepare(scratch, socket_path, memory_mb, file_mb, processes, hidden=()):
-    """Write the stub package, the launcher and a ``python3`` kernelspec into ``scratch``; the
-    kernel will not see ``hidden`` folders (nor the course's own secrets, see ``visibility``).
+    """Write the stub package and a ``python3`` kernelspec into ``scratch``: kernels forked by
+    ``autograder.fork_provisioner``, confined by ``kernel_launcher``, which do not see ``hidden``
+    folders (nor the course's own secrets, see ``visibility``).
 
     Returns the folder to put first on JUPYTER_PATH so that this kernelspec is the one used.
     """
+    from autograder.fork_provisioner import PROVISIONER_NAME
+
     scratch = Path(scratch)
     site = scratch / "kernel_site"
     write_stub_package(site)
-    launcher = scratch / "kernel_launcher.py"
-    shutil.copyfile(PACKAGE_DIR / "kernel_launcher.py", launcher)
     python_path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     spec = {
-        "argv": [sys.executable, str(launcher), "--memory-mb", str(memory_mb), "--file-mb", str(file_mb),
+        "argv": ["forked-kernel", "--memory-mb", str(memory_mb), "--file-mb", str(file_mb),
                  "--processes", str(processes), "--cgroup-file", str(scratch / "kernel.cgroup"),
-                 *visibility(scratch, hidden), "--",
-                 sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                 *visibility(scratch, hidden), "--", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading)",
         "language": "python",
         "env": {"PYTHONPATH": python_path, "CS_GRADER_SOCKET": str(socket_path)},
+        "metadata": {"kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}},
     }
     spec_dir = scratch / "jupyter" / "kernels" / "python3"
     spec_dir.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,20 @@
-"""Grade one prepared submission with nbgrader; run as ``python -m autograder.worker JOB.json``.
+"""A grading process: ``python -m autograder.worker CONTROL_FD [MODULE ...]``.
 
-The parent (``autograder.grade``) prepares a scratch course directory holding a copy of the
-gradebook and the submission, runs this module in its own process group under a time budget, and
-reads the JSON result this module writes. Keeping each submission in its own process means a
-hung or crashing submission can be killed without touching the others.
+The parent (``autograder.grade``) prepares a scratch course directory per submission, holding a
+copy of the gradebook and the submission, and writes the path of its JOB.json on this process's
+stdin. This process grades it with nbgrader, writes the JSON result the job names and answers
+"done" on CONTROL_FD; then it waits for the next job. nbgrader and the hidden checks are imported
+once per process, and kernels are forked from a kernel factory that imported MODULEs once
+(``autograder.fork_provisioner``), so a submission pays for little more than its own cells. A hung
+submission is handled by the parent, which kills this process (and its kernels) and starts
+another.
 """
 import json
 import os
 import re
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -18,6 +23,7 @@ from autograder import kernel_site
 from autograder.course import GRADEBOOK, nbgrader_api, source_texts
 from autograder.execute import KERNEL_DIED, GradedExecute
 from autograder.feedback import secret_lines
+from autograder.fork_provisioner import KernelFactory
 from autograder.verifier import NOT_RUN, Verifier, expected_checks
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -141,7 +147,8 @@ def grade(job):
     verifier = Verifier(root / "grader.sock", call_timeout=job["cell_timeout"] + 5)
     jupyter_dir = kernel_site.prepare(root, verifier.path, job["memory_mb"], job["file_mb"], job["processes"],
                                       job["hidden"])
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_dir), os.environ.get("JUPYTER_PATH")]))
+    jupyter_path = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_dir), jupyter_path]))
     GradedExecute.verifier = verifier
     api = nbgrader_api(root, job["cell_timeout"])
     started = time.monotonic()
@@ -149,13 +156,16 @@ def grade(job):
         autograde = api.autograde(assignment, student, force=True, create=True)
     finally:
         kernel_site.release_cgroup(root)
+        verifier.close()
+        os.environ.pop("JUPYTER_PATH")
+        if jupyter_path is not None:
+            os.environ["JUPYTER_PATH"] = jupyter_path
     result = {"log": autograde.get("log", ""), "error": autograde.get("error", ""), "cells": []}
     if not autograde["success"]:
         text = f"{result['log']}\n{result['error']}"
         result["status"] = "kernel-died" if any(m in text for m in DEAD_KERNEL_MARKERS) else "grader-error"
         return result
     unconfirmed = confirm_with_verifier(root, assignment, student, verifier)
-    verifier.close()
     problems, result["cells_not_run"] = [], 0
     for notebook_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
         outcomes, timed_out, crashed, not_run = cell_outcomes(notebook_path)
@@ -192,12 +202,40 @@ def grade(job):
     return result
 
 
-def main(argv=None):
-    job_path = Path((argv or sys.argv[1:])[0])
-    job = json.loads(job_path.read_text())
-    result = grade(job)
-    Path(job["result"]).write_text(json.dumps(result, indent=1))
+def run_job(job_path):
+    """Grade the job at ``job_path`` into the result file it names, logging to its worker.log."""
+    job = json.loads(Path(job_path).read_text())
+    log_path = Path(job["root"]) / "worker.log"
+    saved = [os.dup(1), os.dup(2)]
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    for number in (1, 2):
+        os.dup2(log, number)
+    os.close(log)
+    KernelFactory.current.kernel_log = log_path
+    try:
+        result = grade(job)
+        Path(job["result"]).write_text(json.dumps(result, indent=1))
+    except Exception:  # noqa: BLE001 - no result file: the parent reports the log as a grader error
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for number, original in zip((1, 2), saved):
+            os.dup2(original, number)
+            os.close(original)
+
+
+def serve(control_fd, modules):
+    """Grade the jobs named on stdin, one per line, answering "done" on ``control_fd`` after each."""
+    KernelFactory.current = KernelFactory(modules)
+    try:
+        with os.fdopen(control_fd, "w", buffering=1) as control:
+            for line in sys.stdin:
+                run_job(line.strip())
+                control.write("done\n")
+    finally:
+        KernelFactory.current.close()
 
 
 if __name__ == "__main__":
-    main()
+    serve(int(sys.argv[1]), sys.argv[2:])

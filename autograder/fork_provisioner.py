@@ -1,0 +1,118 @@
+"""Grading kernels forked from a warm kernel factory instead of started from scratch.
+
+``KernelFactory`` runs ``kernel_zygote.py`` next to a grading worker; ``ForkProvisioner`` is the
+jupyter_client provisioner (entry point ``course-fork``) that the grading kernelspec names, so
+nbclient and nbgrader start, interrupt, restart and kill forked kernels as they would any other.
+"""
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from jupyter_client.provisioning import LocalProvisioner
+
+ZYGOTE_SCRIPT = Path(__file__).resolve().parent / "kernel_zygote.py"
+PROVISIONER_NAME = "course-fork"
+
+
+class KernelFactory:
+    """A ``kernel_zygote.py`` process with ``modules`` imported, answering on a private socket pair
+    (no path a kernel could connect to); it logs where this process logs when it starts.
+    ``KernelFactory.current`` serves this process's kernels."""
+
+    current = None
+
+    def __init__(self, modules):
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen([sys.executable, str(ZYGOTE_SCRIPT), str(theirs.fileno()), *modules],
+                                        pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.socket = ours
+        self.requests, self.replies = ours.makefile("w", encoding="utf-8"), ours.makefile("r", encoding="utf-8")
+        self.lock = threading.Lock()
+        self.kernel_log = os.devnull  # where forked kernels write their stdout and stderr
+
+    def fork(self, argv, env, cwd):
+        """Start a kernel confined by ``argv`` (see ``kernel_zygote``); returns its pid."""
+        with self.lock:
+            request = {"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(self.kernel_log)}
+            self.requests.write(json.dumps(request) + "\n")
+            self.requests.flush()
+            reply = self.replies.readline()
+        if not reply:
+            raise RuntimeError(f"the kernel factory exited (status {self.process.poll()})")
+        return json.loads(reply)["pid"]
+
+    def close(self):
+        for handle in (self.requests, self.replies, self.socket):
+            handle.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class ForkedProcess:
+    """The part of ``subprocess.Popen`` that jupyter_client uses, for a kernel that is the
+    factory's child, not ours: watched and signalled through a pidfd, so a reused pid is never hit."""
+
+    stdin = stdout = stderr = None
+    # The factory reaps its kernels, so their exit status never reaches us.
+    EXITED = -1
+
+    def __init__(self, pid):
+        self.pid, self.returncode = pid, None
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self.pidfd, self.returncode = None, self.EXITED
+
+    def poll(self):
+        if self.returncode is None and select.select([self.pidfd], [], [], 0)[0]:
+            self._exited()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            if not select.select([self.pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            self._exited()
+        return self.returncode
+
+    def _exited(self):
+        os.close(self.pidfd)
+        self.pidfd, self.returncode = None, self.EXITED
+
+    def send_signal(self, number):
+        if self.poll() is None:
+            try:
+                signal.pidfd_send_signal(self.pidfd, number)
+            except ProcessLookupError:
+                pass
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkProvisioner(LocalProvisioner):
+    """Launches the kernel by asking ``KernelFactory.current`` for a fork."""
+
+    async def launch_kernel(self, cmd, **kwargs):
+        if KernelFactory.current is None:
+            raise RuntimeError("no kernel factory runs in this process")
+        cwd = kwargs.get("cwd") or os.getcwd()
+        env = kwargs.get("env") or os.environ
+        self.process = ForkedProcess(KernelFactory.current.fork(cmd[1:], env, cwd))
+        # The child calls setsid() first thing: its group is its pid.
+        self.pid = self.pgid = self.process.pid
+        self.cwd = cwd
+        return self.connection_info

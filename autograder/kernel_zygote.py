@@ -1,0 +1,102 @@
+"""A kernel factory: import the heavy modules once, then fork one fresh grading kernel per request.
+
+Run as a script by ``autograder.fork_provisioner`` (``python kernel_zygote.py CONTROL_FD MODULE...``),
+so it imports nothing from ``autograder``: inside the kernel that name is the grading stub.
+
+A kernel started the usual way spends about a second importing ipykernel, numpy, matplotlib and
+the course's helpers before the first cell runs. Here they are imported once, before any student
+code exists; each kernel is a fork of this clean state, so nothing one student does (globals,
+monkeypatches, a patched numpy) can reach the next one. The child confines itself exactly like
+``kernel_launcher`` describes and then runs ipykernel.
+
+Requests arrive on the inherited socket CONTROL_FD, one JSON line each: ``{"argv": [...],
+"env": {...}, "cwd": ..., "log": ...}``; the answer is ``{"pid": ...}``. The factory exits when
+the socket closes.
+"""
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+
+import kernel_launcher
+
+FACTORY_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def preload(modules):
+    """Import ``modules``; one that fails is left for the kernel to import (and report) itself."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the student's kernel will show the real error
+            pass
+
+
+def become_kernel(request, control_fd):
+    """In the forked child: take the submission's environment, confine, run ipykernel; never returns."""
+    status = 1
+    try:
+        os.close(control_fd)  # the kernel must not be able to ask for kernels of its own
+        os.setsid()  # its own process group, which jupyter_client signals on interrupt and kill
+        for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        split = request["argv"].index("--")
+        kernel_args = request["argv"][split + 1:]
+        confine(request["argv"][:split], kernel_args[kernel_args.index("-f") + 1])
+        # What `python -m ipykernel_launcher` would see: the notebook's folder, PYTHONPATH, the rest.
+        python_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[:] = [os.getcwd(), *python_path, *(p for p in sys.path if p != FACTORY_DIR)]
+        sys.argv = ["ipykernel_launcher", *kernel_args]
+        reseed()
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance(argv=kernel_args)
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os._exit(status)
+
+
+def confine(launcher_args, connection_file):
+    kernel_launcher.confine(kernel_launcher.parse(launcher_args), connection_file)
+
+
+def reseed():
+    """A new process seeds numpy's global generator from the OS; a fork would copy the factory's."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
+def serve(control):
+    """Answer fork requests until the socket closes."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they exit
+    requests, replies = control.makefile("r", encoding="utf-8"), control.makefile("w", encoding="utf-8")
+    for line in requests:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            become_kernel(request, control.fileno())
+        replies.write(json.dumps({"pid": pid}) + "\n")
+        replies.flush()
+
+
+def main(argv):
+    control = socket.socket(fileno=int(argv[0]))
+    preload(argv[1:])
+    serve(control)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,125 @@
+"""Nothing one student's kernel does reaches the next student's, although one grading process and
+one warm kernel factory grade them one after the other."""
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from autograder import grade as grading
+from autograder.grade import Options, grade
+from autograder.release import release
+from tests import tiny_course as tc
+
+# Student A changes everything a kernel can reach: builtins, the environment, a module the kernel
+# factory imported before forking (numpy), a course module, sys.modules, its own globals, and,
+# files that a later kernel would run at start-up (where the kernel has a private home folder and a
+# read-only Python environment, as it does whenever hiding works). Its own mul only works through
+# the patched builtins, its add only if the environment was read-only.
+POLLUTER_ADD = '''import builtins, os, sys, types
+import numpy
+import cs_utils.gradient_check
+
+builtins.mul = lambda a, b: a * b
+os.environ["LEAKED_BY_A"] = "1"
+numpy.LEAKED_BY_A = True
+numpy.allclose = lambda *args, **kwargs: True
+cs_utils.gradient_check.rel_error = lambda x, y: 0.0
+sys.modules["leaked_by_a"] = types.ModuleType("leaked_by_a")
+LEAKED_GLOBAL = 1
+
+startup = os.path.expanduser("~/.ipython/profile_default/startup")
+if os.path.ismount(os.path.expanduser("~")):  # a private home: safe to write there
+    os.makedirs(startup, exist_ok=True)
+    with open(os.path.join(startup, "00-leak.py"), "w") as handle:
+        handle.write("import builtins\\nbuiltins.mul = lambda a, b: a * b\\n")
+# The launcher's record, in the scratch course three folders up from the notebook's.
+HIDDEN = open(os.path.join(os.getcwd(), "..", "..", "..", "kernel.isolation")).read() == "hidden"
+try:  # an empty .pth file: harmless, but proof that the environment was writable
+    open(os.path.join(sys.prefix, "leaked_by_a.pth"), "w").close()
+    os.remove(os.path.join(sys.prefix, "leaked_by_a.pth"))
+    PREFIX_WRITABLE = True
+except OSError:
+    PREFIX_WRITABLE = False
+
+def add(a, b):
+    return a + b if not (HIDDEN and PREFIX_WRITABLE) else 0'''
+
+CALLS_BUILTIN_MUL = '''def mul(a, b):
+    import builtins
+    return builtins.mul(a, b)'''
+
+# Student B scores on add only if it sees none of A's changes, and on mul only if A's builtins leaked.
+VICTIM_ADD = '''import builtins, os, sys
+import numpy
+import cs_utils.gradient_check
+
+LEAKS = {
+    "builtins": hasattr(builtins, "mul"),
+    "environment": "LEAKED_BY_A" in os.environ,
+    "numpy attribute": hasattr(numpy, "LEAKED_BY_A"),
+    "numpy function": numpy.allclose(1.0, 2.0),
+    "course module": cs_utils.gradient_check.rel_error(1.0, 2.0) == 0.0,
+    "sys.modules": "leaked_by_a" in sys.modules,
+    "globals": "LEAKED_GLOBAL" in globals(),
+    "files": os.path.exists(os.path.join(sys.prefix, "leaked_by_a.pth")),
+}
+print(LEAKS)
+
+def add(a, b):
+    return a + b if not any(LEAKS.values()) else 0'''
+
+
+def _with_imports(notebook):
+    """The tiny notebook with numpy and a course module imported first, as the real notebooks do,
+    so that the kernel factory imports them before forking."""
+    notebook.cells.insert(1, new_code_cell("import numpy\nimport cs_utils.gradient_check", id="imports"))
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("isolation")
+    solutions, assignments, submissions = root / "solutions", root / "assignments", root / "submitted"
+    path = solutions / tc.ASSIGNMENT / tc.NOTEBOOK
+    path.parent.mkdir(parents=True)
+    nbformat.write(_with_imports(tc.solution_notebook()), path)
+    release(solutions, assignments, show_progress=False)
+    released = assignments / tc.ASSIGNMENT / tc.NOTEBOOK
+    students = {"a_polluter": (POLLUTER_ADD, CALLS_BUILTIN_MUL), "b_victim": (VICTIM_ADD, CALLS_BUILTIN_MUL)}
+    for student, (add_source, mul_source) in students.items():
+        target = submissions / student / tc.ASSIGNMENT / tc.NOTEBOOK
+        target.parent.mkdir(parents=True)
+        nbformat.write(tc.student_notebook(released, add_source, mul_source), target)
+
+    starts = []
+    original_start = grading.Slot.start
+
+    def counted_start(slot):
+        starts.append(slot)
+        original_start(slot)
+
+    grading.Slot.start = counted_start
+    try:
+        # One job: both students go through the same grading process, A first.
+        results, rows = grade(submissions, root / "out",
+                              Options(cell_timeout=20, budget=120, jobs=1, show_progress=False), solutions)
+    finally:
+        grading.Slot.start = original_start
+    return {"rows": {r["student"]: r for r in rows}, "results": {r["student"]: r for r in results},
+            "starts": starts}
+
+
+def test_both_students_were_graded_by_one_grading_process(graded):
+    assert len(graded["starts"]) == 1
+    assert {r["status"] for r in graded["rows"].values()} == {"ok"}
+
+
+def test_the_polluter_changes_took_effect_in_its_own_kernel(graded):
+    # mul works only through the patched builtins; add only if the environment was read-only.
+    assert graded["rows"]["a_polluter"]["score"] == 5
+
+
+def test_nothing_leaks_into_the_next_students_kernel(graded):
+    cells = {c["grade_id"]: c for c in graded["results"]["b_victim"]["cells"]}
+    assert cells["test_add"]["score"] == 2, cells["test_add"]["message"]
+    assert cells["test_mul"]["score"] == 0
+    assert graded["rows"]["b_victim"]["score"] == 2
