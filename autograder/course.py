@@ -5,6 +5,7 @@ gradebook). We never grade in the repository itself: every command builds a scra
 directory from ``solutions/`` so that the repository and the submissions stay untouched.
 """
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -182,6 +183,18 @@ def imported_modules(assignments, solutions_dir=SOLUTIONS_DIR):
                         if module.split(".")[0] != "autograder" and module not in modules:
                             modules.append(module)
     return modules
+
+
+@functools.cache
+def grading_code_digest():
+    """A fingerprint of the code that grading runs: the ``autograder`` and ``cs_utils`` packages
+    (hidden checks, references, course helpers, weights), sample class aside."""
+    digest = hashlib.sha256()
+    for package in (REPO_ROOT / "autograder", REPO_ROOT / "cs_utils"):
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and not {"__pycache__", "samples"} & set(path.relative_to(package).parts):
+                digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):

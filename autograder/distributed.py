@@ -11,15 +11,15 @@ pure Python and a small install, its workers are plain processes that start in a
 and it runs on SSH, SLURM/PBS (dask-jobqueue) and Kubernetes (dask-kubernetes) clusters. Ray's
 object store, raylets and large binary wheels buy nothing here.
 
-Each task carries the validated notebooks of one submission. On the worker it is graded exactly as
-by the local pool (``autograder.grade.grade_notebooks``): in a grading process with a warm kernel
-factory, one per worker thread, started on first use and reused; against a master course built
-once per worker process from that worker's ``solutions/``, which must be the same as the
-coordinator's (the course digest is checked). The result, feedback included, comes back to the
-machine that ran the command, which stores it.
+Each task carries the validated notebooks of one submission; each worker gets the master gradebook
+(hidden tests included) once. On the worker a submission is graded exactly as by the local pool
+(``autograder.grade.grade_notebooks``): by a grading process with a warm kernel factory, one per
+worker thread, started with the worker and reused. The result, feedback included, comes back to
+the machine that ran the command, which stores it.
 
-On a real cluster, every grading machine needs a checkout of this course at the same commit,
-installed with ``pip install .[distributed]``; then
+On a real cluster, every grading machine needs this course installed at the same version (the
+hidden checks and ``cs_utils`` run there; a worker whose copy differs refuses to grade) with
+``pip install .[distributed]``; then
 
     dask scheduler                                                  # on one machine
     dask worker tcp://SCHEDULER:8786 --nworkers 4 --nthreads 1      # on each grading machine
@@ -28,6 +28,7 @@ installed with ``pip install .[distributed]``; then
 import concurrent.futures
 import contextlib
 import dataclasses
+import hashlib
 import queue
 import shutil
 import tempfile
@@ -35,10 +36,11 @@ import threading
 import uuid
 from pathlib import Path
 
+import dask
 import distributed
 import nbformat
 
-from autograder.course import SOLUTIONS_DIR, CourseError, build_course, course_digest
+from autograder.course import GRADEBOOK, CourseError, grading_code_digest
 from autograder.grade import (Options, Slot, grade_notebooks, grading_environment, preloaded_modules,
                               read_submission)
 
@@ -48,16 +50,17 @@ CONNECT_TIMEOUT = 30  # seconds to reach a scheduler
 
 class GradingPlugin(distributed.WorkerPlugin):
     """What one Dask worker process keeps between tasks: a grading process per worker thread,
-    started with the worker, and the master courses, built on first use; closed with the worker."""
+    started with the worker, and the master gradebook (all a grading process needs of the course),
+    received with the first task; closed with the worker."""
 
     name = "course-grading"
 
-    def __init__(self, modules):
-        self.modules = modules
+    def __init__(self, modules, code_digest):
+        self.modules, self.code_digest = modules, code_digest
 
     def setup(self, worker):
+        self.folder = tempfile.mkdtemp(prefix="course-master-")
         self.lock = threading.Lock()
-        self.courses = {}  # (solutions folder, assignment, digest) -> master course folder
         self.slots = [Slot(self.modules, grading_environment()) for _ in range(worker.state.nthreads)]
         self.idle = queue.SimpleQueue()
         for slot in self.slots:
@@ -67,29 +70,30 @@ class GradingPlugin(distributed.WorkerPlugin):
     def teardown(self, worker):
         for slot in self.slots:
             slot.close()
-        for root in self.courses.values():
-            shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
-    def course(self, solutions_dir, assignment, digest):
-        """The master course of ``assignment`` from this worker's copy of the same source."""
-        folder = Path(solutions_dir) if Path(solutions_dir, assignment).is_dir() else SOLUTIONS_DIR
-        key = (str(folder), assignment, digest)
+    def check_version(self):
+        """Refuse to grade with hidden checks or course helpers other than the coordinator's."""
+        if grading_code_digest() != self.code_digest:
+            raise CourseError("this worker's autograder/ or cs_utils/ differs from the coordinator's: install the "
+                              "same version of the course on every worker")
+
+    def course_root(self, gradebook):
+        """A master course folder holding ``gradebook`` (bytes of the coordinator's gradebook.db)."""
+        root = Path(self.folder, hashlib.sha256(gradebook).hexdigest()[:16])
         with self.lock:
-            if key not in self.courses:
-                if course_digest(assignment, folder) != digest:
-                    raise CourseError(f"this worker's {folder / assignment} differs from the coordinator's: "
-                                      "install the same version of the course on every worker")
-                root = tempfile.mkdtemp(prefix="course-master-")
-                build_course(root, [assignment], folder)
-                self.courses[key] = root
-            return self.courses[key]
+            if not root.exists():
+                root.mkdir()
+                (root / GRADEBOOK).write_bytes(gradebook)
+        return root
 
 
-def grade_shipped(payload):
+def grade_shipped(payload, gradebook):
     """The Dask task: grade one submission shipped as plain data; returns the result dict."""
     plugin = distributed.get_worker().plugins[GradingPlugin.name]
-    course_root = plugin.course(payload["solutions"], payload["assignment"], payload["digest"])
+    plugin.check_version()
     notebooks = {name: nbformat.reads(text, as_version=4) for name, text in payload["notebooks"].items()}
+    course_root = plugin.course_root(gradebook)
     slot = plugin.idle.get()
     try:
         return grade_notebooks(payload["student"], payload["assignment"], notebooks, course_root,
@@ -98,49 +102,64 @@ def grade_shipped(payload):
         plugin.idle.put(slot)
 
 
-def _connect(options, scratch):
-    """A client of the cluster named by ``options.cluster``, and the local cluster it started (its
-    workers' files under ``scratch``), if any."""
+def _connect(options, scratch, modules):
+    """A client of the cluster named by ``options.cluster`` (its workers now starting their grading
+    processes), and the local cluster it started (files under ``scratch``), if any."""
+    cluster = None
     if options.cluster == "local":
-        cluster = distributed.LocalCluster(n_workers=options.jobs, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, local_directory=scratch)
-        return distributed.Client(cluster), cluster
+        # Forked workers start with the grader imported (spawned ones would import it again); the
+        # fork happens before this process starts any work of its own.
+        with dask.config.set({"temporary-directory": scratch, "distributed.worker.multiprocessing-method": "fork"}):
+            cluster = distributed.LocalCluster(n_workers=options.jobs, threads_per_worker=1, processes=True,
+                                               dashboard_address=None)
+        client = distributed.Client(cluster)
+    else:
+        try:
+            client = distributed.Client(options.cluster, timeout=CONNECT_TIMEOUT)
+        except (OSError, ValueError) as error:
+            raise CourseError(f"cannot reach the Dask scheduler at {options.cluster}: {error}") from None
     try:
-        return distributed.Client(options.cluster, timeout=CONNECT_TIMEOUT), None
-    except (OSError, ValueError) as error:
-        raise CourseError(f"cannot reach the Dask scheduler at {options.cluster}: {error}") from None
+        client.register_plugin(GradingPlugin(modules, grading_code_digest()))
+    except BaseException:
+        _close(client, cluster)
+        raise
+    return client, cluster
+
+
+def _close(client, cluster):
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 @contextlib.contextmanager
 def dask_pool(course_root, options, assignments, solutions_dir, hidden):
-    """``submit(task) -> Future``: submissions are checked here and graded on the cluster."""
+    """``submit(task) -> Future``: submissions are checked here and graded on the cluster, whose
+    workers start their grading processes now; the gradebook the caller then builds in
+    ``course_root`` goes to every worker once, with the first task."""
     with tempfile.TemporaryDirectory(prefix="course-dask-") as scratch:
-        client, cluster = _connect(options, scratch)
+        client, cluster = _connect(options, scratch, preloaded_modules(assignments, solutions_dir))
+        shipped_options, gradebook = dataclasses.asdict(options), []
         try:
-            client.register_plugin(GradingPlugin(preloaded_modules(assignments, solutions_dir)))
-            digests = {a: course_digest(a, solutions_dir) for a in assignments}
-            shipped_options = dataclasses.asdict(options)
-
             def submit(task):
                 future = concurrent.futures.Future()
                 notebooks, early = read_submission(task, course_root, options)
                 if early:
                     future.set_result(early)
                     return future
+                if not gradebook:
+                    gradebook.append(client.scatter(Path(course_root, GRADEBOOK).read_bytes(), broadcast=True))
                 payload = {"student": task.student, "assignment": task.assignment, "options": shipped_options,
                            "notebooks": {name: nbformat.writes(nb) for name, nb in notebooks.items()},
-                           "solutions": str(Path(solutions_dir).resolve()), "digest": digests[task.assignment],
                            "hidden": [str(Path(p).resolve()) for p in hidden]}
                 key = f"grade-{task.student}-{task.assignment}-{uuid.uuid4().hex[:8]}"
-                remote = client.submit(grade_shipped, payload, pure=False, key=key)
+                remote = client.submit(grade_shipped, payload, gradebook[0], pure=False, key=key)
                 remote.add_done_callback(lambda done: _settle(future, done))
                 return future
 
             yield submit
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            _close(client, cluster)
 
 
 def _settle(future, done):

@@ -2,9 +2,12 @@
 
 Input is nbgrader's layout ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``; submissions are
 only read. Each submission is validated here, copied into its own scratch course directory with
-a copy of the gradebook, and graded by ``autograder.worker`` in its own process group under a
-time budget. Results accumulate in ``OUT/results/<student>/<assignment>.json``; ``grades.csv``
-and ``tests.csv`` are rebuilt from all of them, so a re-run never loses an earlier grade.
+a copy of the gradebook, and graded under a time budget by one of ``--jobs`` grading processes
+(``autograder.worker``, a ``Slot`` here), which grade submission after submission, each in a fresh
+kernel; one that overruns the budget is killed with its kernels and replaced. With ``--cluster``
+the same grading runs on Dask workers (``autograder.distributed``). Results accumulate in
+``OUT/results/<student>/<assignment>.json``; ``grades.csv`` and ``tests.csv`` are rebuilt from all
+of them, so a re-run never loses an earlier grade.
 """
 import contextlib
 import csv
@@ -166,8 +169,9 @@ def _kill_tree(process):
 
 
 class Slot:
-    """One grading process (``autograder.worker``) that grades job after job; it is started on
-    first use, and killed and started afresh when a submission overruns its budget."""
+    """One grading process (``autograder.worker``) that grades job after job; the pool starts it
+    ahead of the first job, and it is killed and started afresh when a submission overruns its
+    budget."""
 
     def __init__(self, modules=(), environment=None):
         self.modules, self.environment = list(modules), environment
@@ -193,14 +197,17 @@ class Slot:
             self.process.stdin.write(f"{job_path}\n")
             self.process.stdin.flush()
         except BrokenPipeError:
-            self._stop()  # it died between jobs; the job gets no result: a grader error
+            self.stop()  # it died between jobs; the job gets no result: a grader error
             return True
         finished = bool(select.select([self.done], [], [], budget)[0])
         if not finished or not self.done.readline():
-            self._stop()
+            self.stop()
         return finished
 
-    def _stop(self):
+    def stop(self):
+        """Kill the process, its kernel factory and kernels, whatever they are doing."""
+        if self.process is None:
+            return
         _kill_tree(self.process)
         self.process.stdin.close()
         self.done.close()
@@ -254,6 +261,10 @@ def local_pool(course_root, options, modules, hidden, workers):
     pool = ThreadPoolExecutor(max_workers=max(1, len(slots)))
     try:
         yield lambda task: pool.submit(grade_in_slot, task)
+    except BaseException:  # an interrupted run: end the submissions being graded now
+        for slot in slots:
+            slot.stop()
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         for slot in slots:

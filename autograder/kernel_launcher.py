@@ -45,9 +45,9 @@ def limit_processes(count, cgroup_file):
                         handle.write(str(os.getpid()))
                 except OSError:
                     continue
-                if cgroup_file:
-                    with open(cgroup_file, "w") as handle:
-                        handle.write(group)
+                if cgroup_file:  # one line per kernel: a restarted kernel gets a group of its own
+                    with open(cgroup_file, "a") as handle:
+                        handle.write(group + "\n")
                 return
         return
     running = sum(1 for entry in os.listdir("/proc") if entry.isdigit() and _owned(entry))

@@ -96,20 +96,24 @@ def prepare(scratch, socket_path, memory_mb, file_mb, processes, hidden=()):
 
 
 def release_cgroup(scratch):
-    """Remove the pids cgroup the launcher made, if any (it is empty once the kernel is gone)."""
+    """Remove the pids cgroups the launcher made for the kernels of ``scratch``, if any, ending
+    whatever still runs in them."""
     record = Path(scratch) / "kernel.cgroup"
-    if record.exists():
-        group = record.read_text().strip()
-        for process in Path(group, "cgroup.procs").read_text().split() if Path(group).exists() else []:
-            try:
-                os.kill(int(process), 9)
-            except OSError:
-                pass
-        for _ in range(50):
-            try:
-                os.rmdir(group)
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.1)
+    for group in record.read_text().split() if record.exists() else []:
+        _remove_cgroup(Path(group))
+
+
+def _remove_cgroup(group):
+    for process in (group / "cgroup.procs").read_text().split() if group.exists() else []:
+        try:
+            os.kill(int(process), 9)
+        except OSError:
+            pass
+    for _ in range(50):
+        try:
+            os.rmdir(group)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)

@@ -1,11 +1,10 @@
 """Grading on a local Dask cluster gives what the local pool gives (tiny course, sample class)."""
 import sys
-from types import SimpleNamespace
 
 import pytest
 
 from autograder import cli
-from autograder.course import CourseError
+from autograder.course import CourseError, grading_code_digest
 from autograder.grade import Options, grade
 from autograder.release import release
 from autograder.sample_class import write_samples
@@ -55,17 +54,12 @@ def test_the_cli_grades_on_a_local_cluster(course, tmp_path, capsys):
     assert "graded 8 submission(s)" in capsys.readouterr().out
 
 
-def test_a_worker_with_another_version_of_the_course_refuses_to_grade(course):
+def test_a_worker_with_another_version_of_the_course_refuses_to_grade():
     from autograder.distributed import GradingPlugin
 
-    plugin = GradingPlugin(modules=[])
-    worker = SimpleNamespace(state=SimpleNamespace(nthreads=0))
-    plugin.setup(worker)
-    try:
-        with pytest.raises(CourseError, match="differs from the coordinator's"):
-            plugin.course(str(course["solutions"]), tc.ASSIGNMENT, "not-the-digest")
-    finally:
-        plugin.teardown(worker)
+    assert GradingPlugin([], grading_code_digest()).check_version() is None
+    with pytest.raises(CourseError, match="differs from the coordinator's"):
+        GradingPlugin([], "another-version").check_version()
 
 
 def test_a_missing_dask_install_is_explained(course, tmp_path, monkeypatch):

@@ -123,3 +123,23 @@ def test_nothing_leaks_into_the_next_students_kernel(graded):
     assert cells["test_add"]["score"] == 2, cells["test_add"]["message"]
     assert cells["test_mul"]["score"] == 0
     assert graded["rows"]["b_victim"]["score"] == 2
+
+
+def test_a_submission_over_its_budget_is_stopped_and_the_next_one_still_graded(tmp_path):
+    solutions, assignments, submissions = tmp_path / "solutions", tmp_path / "assignments", tmp_path / "submitted"
+    tc.write_solutions(solutions)
+    release(solutions, assignments, show_progress=False)
+    released = assignments / tc.ASSIGNMENT / tc.NOTEBOOK
+    slow = "import time\ntime.sleep(4)\ndef add(a, b):\n    return a + b"  # every cell under the cell limit
+    students = {"a_slow": tc.student_notebook(released, slow, slow.replace("add", "mul").replace("+", "*")),
+                "b_honest": tc.student_notebook(released, "def add(a, b):\n    return a + b",
+                                                "def mul(a, b):\n    return a * b")}
+    for student, notebook in students.items():
+        target = submissions / student / tc.ASSIGNMENT / tc.NOTEBOOK
+        target.parent.mkdir(parents=True)
+        nbformat.write(notebook, target)
+    _, rows = grade(submissions, tmp_path / "out", Options(cell_timeout=10, budget=7, jobs=1, show_progress=False),
+                    solutions)
+    rows = {r["student"]: r for r in rows}
+    assert rows["a_slow"]["status"] == "timeout" and "budget of 7 s" in rows["a_slow"]["message"]
+    assert (rows["b_honest"]["status"], rows["b_honest"]["score"]) == ("ok", 5)

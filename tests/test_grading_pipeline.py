@@ -3,12 +3,14 @@ import csv
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder import cli
 from autograder.grade import Options, grade, store
+from autograder.kernel_launcher import PIDS_CGROUP_ROOTS
 from autograder.release import release
 from autograder.sample_class import write_samples
 from autograder.selfcheck import selfcheck
@@ -214,6 +216,13 @@ def test_every_status_is_explained_in_the_feedback(course, student, words):
     assert [p.name for p in pages] == ["tiny.html"]
     html = pages[0].read_text()
     assert "Grading status" in html and words in html
+
+
+def test_no_kernel_cgroup_is_left_behind(course):
+    # Restarted kernels (the crash, the infinite loop) each had a pids cgroup of their own.
+    groups = [group for root in PIDS_CGROUP_ROOTS if Path(root).is_dir()
+              for group in Path(root).glob("course-kernel-*")]
+    assert groups == []
 
 
 def test_gradebook_in_out_matches_grades_csv(course):
