@@ -24,7 +24,7 @@ def _grading_options(parser):
     parser.add_argument("--budget", type=_positive_int, default=600,
                         help="seconds one whole submission may take (default: 600)")
     parser.add_argument("--memory-mb", type=_positive_int, default=4096,
-                        help="address space one kernel may use, in MB (default: 4096)")
+                        help="address space one kernel may add to what it starts with, in MB (default: 4096)")
     parser.add_argument("--processes", type=_positive_int, default=256,
                         help="processes and threads one kernel may run (default: 256)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -53,7 +53,7 @@ def build_parser():
     grade.add_argument("--regrade", action="store_true",
                        help="grade again submissions whose grade is current (default: keep them)")
     grade.add_argument("--cluster", default="", metavar="ADDRESS",
-                       help="grade on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for "
+                       help="grade on a Dask cluster: a scheduler address (tls://host:8786), or 'local' for "
                             "--jobs worker processes on this machine; needs pip install '.[distributed]'")
     _grading_options(grade)
 

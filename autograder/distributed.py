@@ -2,7 +2,7 @@
 
 Needs the optional dependency: ``pip install .[distributed]``. ``--cluster local`` starts a cluster
 of ``--jobs`` worker processes on this machine (what the tests use); an address such as
-``tcp://scheduler:8786`` uses a running cluster.
+``tls://scheduler:8786`` uses a running cluster.
 
 Why Dask rather than Ray: a submission is one coarse, independent task whose input (the
 notebooks) and output (grades and feedback) are small plain data, so all we need is "run this
@@ -19,11 +19,17 @@ the machine that ran the command, which stores it.
 
 On a real cluster, every grading machine needs this course installed at the same version (the
 hidden checks and ``cs_utils`` run there; a worker whose copy differs refuses to grade) with
-``pip install .[distributed]``; then
+``pip install .[distributed]``. Secure the cluster with TLS (Dask's ``distributed.comm.tls``
+settings or ``--tls-*`` options, ``distributed.comm.require-encryption: true``): student kernels
+run on the workers' network, and a scheduler that accepts any client would run their code on the
+workers, outside the kernels' confinement. The local cluster always uses TLS with temporary keys.
+Then
 
-    dask scheduler                                                  # on one machine
-    dask worker tcp://SCHEDULER:8786 --nworkers 4 --nthreads 1      # on each grading machine
-    python -m autograder grade SUBMISSIONS --out OUT --cluster tcp://SCHEDULER:8786
+    dask scheduler --tls-ca-file ca.pem --tls-cert scheduler.pem --tls-key scheduler.key
+    dask worker tls://SCHEDULER:8786 --nworkers 4 --nthreads 1 --tls-ca-file ca.pem ...
+    python -m autograder grade SUBMISSIONS --out OUT --cluster tls://SCHEDULER:8786
+
+(the client's keys from Dask's configuration, e.g. DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT).
 """
 import concurrent.futures
 import contextlib
@@ -39,6 +45,7 @@ from pathlib import Path
 import dask
 import distributed
 import nbformat
+from distributed.security import Security
 
 from autograder.course import GRADEBOOK, CourseError, grading_code_digest
 from autograder.grade import (Options, Slot, grade_notebooks, grading_environment, preloaded_modules,
@@ -109,9 +116,11 @@ def _connect(options, scratch, modules):
     if options.cluster == "local":
         # Forked workers start with the grader imported (spawned ones would import it again); the
         # fork happens before this process starts any work of its own.
+        # TLS with keys that never touch the disk: kernels can reach localhost, and a scheduler
+        # that took any client would run their code in the (unconfined) workers.
         with dask.config.set({"temporary-directory": scratch, "distributed.worker.multiprocessing-method": "fork"}):
             cluster = distributed.LocalCluster(n_workers=options.jobs, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+                                               dashboard_address=None, security=Security.temporary())
         client = distributed.Client(cluster)
     else:
         try:

@@ -4,6 +4,7 @@
 jupyter_client provisioner (entry point ``course-fork``) that the grading kernelspec names, so
 nbclient and nbgrader start, interrupt, restart and kill forked kernels as they would any other.
 """
+import contextlib
 import json
 import os
 import select
@@ -22,35 +23,48 @@ PROVISIONER_NAME = "course-fork"
 
 class KernelFactory:
     """A ``kernel_zygote.py`` process with ``modules`` imported, answering on a private socket pair
-    (no path a kernel could connect to); it logs where this process logs when it starts.
-    ``KernelFactory.current`` serves this process's kernels."""
+    (no path a kernel could connect to); it logs where this process logs. One that died (a
+    student's code can signal it) is replaced on the next request. ``KernelFactory.current``
+    serves this process's kernels."""
 
     current = None
 
     def __init__(self, modules):
+        self.modules = list(modules)
+        self.lock = threading.Lock()
+        self.kernel_log = os.devnull  # where forked kernels write their stdout and stderr
+        self._start()
+
+    def _start(self):
         ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen([sys.executable, str(ZYGOTE_SCRIPT), str(theirs.fileno()), *modules],
+        self.process = subprocess.Popen([sys.executable, str(ZYGOTE_SCRIPT), str(theirs.fileno()), *self.modules],
                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         theirs.close()
         self.socket = ours
         self.requests, self.replies = ours.makefile("w", encoding="utf-8"), ours.makefile("r", encoding="utf-8")
-        self.lock = threading.Lock()
-        self.kernel_log = os.devnull  # where forked kernels write their stdout and stderr
 
     def fork(self, argv, env, cwd):
         """Start a kernel confined by ``argv`` (see ``kernel_zygote``); returns its pid."""
+        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(self.kernel_log)})
         with self.lock:
-            request = {"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(self.kernel_log)}
-            self.requests.write(json.dumps(request) + "\n")
-            self.requests.flush()
-            reply = self.replies.readline()
-        if not reply:
-            raise RuntimeError(f"the kernel factory exited (status {self.process.poll()})")
-        return json.loads(reply)["pid"]
+            for attempt in range(2):
+                if attempt:
+                    self.close()
+                    self._start()
+                try:
+                    self.requests.write(request + "\n")
+                    self.requests.flush()
+                    reply = self.replies.readline()
+                except OSError:
+                    continue
+                if reply:
+                    return json.loads(reply)["pid"]
+        raise RuntimeError(f"the kernel factory exited (status {self.process.poll()})")
 
     def close(self):
         for handle in (self.requests, self.replies, self.socket):
-            handle.close()
+            with contextlib.suppress(OSError):
+                handle.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -116,3 +130,8 @@ class ForkProvisioner(LocalProvisioner):
         self.pid = self.pgid = self.process.pid
         self.cwd = cwd
         return self.connection_info
+
+    async def send_signal(self, signum):
+        # Once the kernel is gone its pid, and so its group id, may belong to another kernel.
+        if self.process is not None and self.process.poll() is None:
+            await super().send_signal(signum)

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -171,59 +172,78 @@ def _kill_tree(process):
 class Slot:
     """One grading process (``autograder.worker``) that grades job after job; the pool starts it
     ahead of the first job, and it is killed and started afresh when a submission overruns its
-    budget."""
+    budget. Its start-up (imports) does not count against any submission's budget."""
+
+    STARTUP_LIMIT = 120  # seconds a grading process may take to start
 
     def __init__(self, modules=(), environment=None):
         self.modules, self.environment = list(modules), environment
         self.process = self.done = None
+        self.ready = self.closed = False
+        self.lock = threading.Lock()
         self.folder = Path(tempfile.mkdtemp(prefix="course-worker-"))
         self.log_path = self.folder / "worker.log"
 
     def start(self):
-        ready, control = os.pipe()
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "autograder.worker", str(control), *self.modules], cwd=self.folder,
-                env=self.environment, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=[control], start_new_session=True, text=True)
-        os.close(control)
-        self.done = os.fdopen(ready, "r")
+        """Start the grading process unless it runs."""
+        with self.lock:
+            if self.closed:
+                raise RuntimeError("grading was stopped")
+            if self.process is not None:
+                return
+            ready, control = os.pipe()
+            with open(self.log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "autograder.worker", str(control), *self.modules], cwd=self.folder,
+                    env=self.environment, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                    pass_fds=[control], start_new_session=True, text=True)
+            os.close(control)
+            self.done, self.ready = os.fdopen(ready, "r"), False
 
     def run(self, job_path, budget):
-        """Grade the job at ``job_path``; False when it took more than ``budget`` seconds."""
-        if self.process is None:
-            self.start()
+        """Grade the job at ``job_path``; False when it took more than ``budget`` seconds. A job
+        that gets no result file (the process died) is the caller's to report."""
+        self.start()
+        process, done = self.process, self.done
+        if not self.ready:
+            if not (select.select([done], [], [], self.STARTUP_LIMIT)[0] and done.readline() == "ready\n"):
+                self.stop()
+                return True
+            self.ready = True
         try:
-            self.process.stdin.write(f"{job_path}\n")
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            self.stop()  # it died between jobs; the job gets no result: a grader error
+            process.stdin.write(f"{job_path}\n")
+            process.stdin.flush()
+        except OSError:
+            self.stop()
             return True
-        finished = bool(select.select([self.done], [], [], budget)[0])
-        if not finished or not self.done.readline():
+        finished = bool(select.select([done], [], [], budget)[0])
+        if not finished or not done.readline():
             self.stop()
         return finished
 
     def stop(self):
         """Kill the process, its kernel factory and kernels, whatever they are doing."""
-        if self.process is None:
-            return
-        _kill_tree(self.process)
-        self.process.stdin.close()
-        self.done.close()
-        self.process = self.done = None
+        with self.lock:
+            process, done, self.process, self.done = self.process, self.done, None, None
+        if process is not None:
+            _kill_tree(process)
+            for handle in (process.stdin, done):
+                with contextlib.suppress(OSError):
+                    handle.close()
 
     def close(self):
         """End the process (it exits when its stdin closes) and remove the slot's folder."""
-        if self.process is not None:
-            self.process.stdin.close()
+        with self.lock:
+            self.closed = True
+            process, done, self.process, self.done = self.process, self.done, None, None
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
             try:
-                self.process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                pass
-            _kill_tree(self.process)
-            self.done.close()
-            self.process = self.done = None
+                _kill_tree(process)
+            done.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -261,7 +281,8 @@ def local_pool(course_root, options, modules, hidden, workers):
     pool = ThreadPoolExecutor(max_workers=max(1, len(slots)))
     try:
         yield lambda task: pool.submit(grade_in_slot, task)
-    except BaseException:  # an interrupted run: end the submissions being graded now
+    except BaseException:  # an interrupted run: no new submissions, end the ones being graded
+        pool.shutdown(wait=False, cancel_futures=True)
         for slot in slots:
             slot.stop()
         raise

@@ -9,9 +9,9 @@ options are those of the grading kernelspec (see ``autograder.kernel_site``):
 Hiding uses a private mount namespace (as root, or in a user namespace otherwise): every --hide
 folder is covered by an empty tmpfs, every --keep folder inside one is mounted back, every
 --blank file is covered by /dev/null, every --readonly folder is mounted read-only (so that no
-kernel can leave code behind for the next one to run), and the kernel then runs without any
-capability, so it cannot undo the mounts. Where the system refuses, the kernel starts without hiding and the
-isolation file says why.
+kernel can leave code behind for the next one to run). Where the system refuses, the kernel
+starts without hiding and the isolation file says why. Hidden or not, the kernel then runs
+without any capability, so it cannot undo the mounts, raise its limits or leave its cgroup.
 
 It must import nothing from ``autograder``: inside the kernel's environment that name is the
 grading stub.
@@ -25,7 +25,8 @@ import signal
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x20, 0x1000, 0x4000, 0x40000
 MNT_DETACH = 2
-PR_CAPBSET_DROP = 24
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
 
 PIDS_CGROUP_ROOTS = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
 
@@ -87,15 +88,15 @@ def _mount_flags(path):
     the kernel refuses to clear them)."""
     flags = os.statvfs(path).f_flag
     kept = [(os.ST_NOSUID, 0x2), (os.ST_NODEV, 0x4), (os.ST_NOEXEC, 0x8), (os.ST_NOATIME, 0x400),
-            (os.ST_NODIRATIME, 0x800), (os.ST_RELATIME, 0x200000)]
+            (os.ST_NODIRATIME, 0x800), (os.ST_RELATIME, 0x200000), (0x2000, 0x100)]  # the last: nosymfollow
     return sum(mount_flag for statvfs_flag, mount_flag in kept if flags & statvfs_flag)
 
 
 def hide(hidden, kept, blanked, readonly=()):
     """Cover ``hidden`` folders and ``blanked`` files in a private mount namespace, keeping ``kept``
-    paths (folders or files) visible and ``readonly`` folders unwritable, then drop every
-    capability so that the kernel cannot undo it. On any failure the mounts made so far are undone
-    and OSError is raised."""
+    paths (folders or files) visible, then make ``readonly`` folders unwritable. If covering
+    fails, the mounts made so far are undone and OSError is raised; returns the errors of the
+    folders that could not be made read-only."""
     libc = ctypes.CDLL(None, use_errno=True)
     hidden = sorted({os.path.realpath(p) for p in hidden if os.path.isdir(p)}, key=len)
     hidden = [h for h in hidden if not any(_inside(h, outer) for outer in hidden if outer != h)]
@@ -123,11 +124,6 @@ def hide(hidden, kept, blanked, readonly=()):
         for path in blanked:
             if os.path.isfile(path):
                 mount(b"/dev/null", path, None, MS_BIND, None, f"blank {path}")
-        for path in sorted({os.path.realpath(p) for p in readonly if os.path.isdir(p)}, key=len):
-            if path not in mounted:
-                mount(path.encode(), path, None, MS_BIND | MS_REC, None, f"bind {path}")
-            flags = MS_REMOUNT | MS_BIND | MS_RDONLY | _mount_flags(path)
-            mount(None, path, None, flags, None, f"make {path} read-only")
     except OSError:
         for target in reversed(mounted):
             libc.umount2(target.encode(), MNT_DETACH)
@@ -135,8 +131,49 @@ def hide(hidden, kept, blanked, readonly=()):
     finally:
         for handle in handles.values():
             os.close(handle)
+    writable = []
+    for path in sorted({os.path.realpath(p) for p in readonly if os.path.isdir(p)}, key=len):
+        try:
+            if path not in mounted:
+                mount(path.encode(), path, None, MS_BIND | MS_REC, None, f"bind {path}")
+            mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _mount_flags(path), None,
+                  f"make {path} read-only")
+        except OSError as error:
+            writable.append(str(error))
+    return writable
+
+
+def drop_capabilities():
+    """Give up every capability for good (effective, permitted, inheritable, ambient, bounding,
+    and no regaining any through set-user-id programs): without them the kernel cannot undo its
+    mounts, raise its limits or leave its cgroup. A forked kernel never calls execve, which is
+    what would otherwise clear them."""
+    libc = ctypes.CDLL(None, use_errno=True)
     for capability in range(int(open("/proc/sys/kernel/cap_last_cap").read()) + 1):
         libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header, data = _CapabilityHeader(CAPABILITY_VERSION_3, 0), (_CapabilityData * 2)()
+    _check(libc.capset(ctypes.byref(header), data), "drop capabilities")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "forbid new privileges")
+    status = open("/proc/self/status").read()
+    if any(int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("CapEff", "CapPrm"))):
+        raise OSError("capabilities are still held after dropping them")
+
+
+class _CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapabilityData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def address_space():
+    """Bytes of address space this process holds now."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def parse(argv):
@@ -156,8 +193,9 @@ def parse(argv):
 
 def confine(options, connection_file):
     """Apply ``options`` (from ``parse``) to this process, which is about to become the kernel
-    that reads ``connection_file``."""
-    memory, file_size = options.memory_mb * 2**20, options.file_mb * 2**20
+    that reads ``connection_file``. The memory limit counts from what the process already holds
+    (the modules the kernel factory imported), so it bounds what the student's code adds."""
+    memory, file_size = address_space() + options.memory_mb * 2**20, options.file_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -166,10 +204,12 @@ def confine(options, connection_file):
     limit_processes(options.processes, options.cgroup_file)
     if options.hide:
         try:
-            hide(options.hide, options.keep + [os.path.abspath(connection_file)], options.blank, options.readonly)
-            outcome = "hidden"
+            writable = hide(options.hide, options.keep + [os.path.abspath(connection_file)], options.blank,
+                            options.readonly)
+            outcome = f"hidden, but writable: {'; '.join(writable)}" if writable else "hidden"
         except OSError as error:
             outcome = f"not hidden: {error}"
         if options.isolation_file:
             with open(options.isolation_file, "w") as handle:
                 handle.write(outcome)
+    drop_capabilities()

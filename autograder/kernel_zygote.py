@@ -13,16 +13,19 @@ Requests arrive on the inherited socket CONTROL_FD, one JSON line each: ``{"argv
 "env": {...}, "cwd": ..., "log": ...}``; the answer is ``{"pid": ...}``. The factory exits when
 the socket closes.
 """
+import ctypes
 import importlib
 import json
 import os
 import signal
 import socket
 import sys
+import traceback
 
 import kernel_launcher
 
 FACTORY_DIR = os.path.dirname(os.path.abspath(__file__))
+PR_SET_PDEATHSIG = 1
 
 
 def preload(modules):
@@ -34,11 +37,15 @@ def preload(modules):
             pass
 
 
-def become_kernel(request, control_fd):
+def become_kernel(request, control_fd, factory_pid):
     """In the forked child: take the submission's environment, confine, run ipykernel; never returns."""
     status = 1
     try:
         os.close(control_fd)  # the kernel must not be able to ask for kernels of its own
+        # Ends with the factory (which ends with its grading process), even if nobody shuts it down.
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != factory_pid:
+            return
         os.setsid()  # its own process group, which jupyter_client signals on interrupt and kill
         for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
             signal.signal(number, signal.SIG_DFL)
@@ -55,7 +62,7 @@ def become_kernel(request, control_fd):
         confine(request["argv"][:split], kernel_args[kernel_args.index("-f") + 1])
         # What `python -m ipykernel_launcher` would see: the notebook's folder, PYTHONPATH, the rest.
         python_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        sys.path[:] = [os.getcwd(), *python_path, *(p for p in sys.path if p != FACTORY_DIR)]
+        sys.path[:] = [os.getcwd(), *python_path, *sys.path]
         sys.argv = ["ipykernel_launcher", *kernel_args]
         reseed()
         from ipykernel import kernelapp
@@ -64,6 +71,8 @@ def become_kernel(request, control_fd):
         status = 0
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:  # noqa: BLE001 - shown in the submission's log; the grader sees a dead kernel
+        traceback.print_exc()
     finally:
         os._exit(status)
 
@@ -85,15 +94,19 @@ def serve(control):
     requests, replies = control.makefile("r", encoding="utf-8"), control.makefile("w", encoding="utf-8")
     for line in requests:
         request = json.loads(line)
+        factory_pid = os.getpid()
         pid = os.fork()
         if pid == 0:
-            become_kernel(request, control.fileno())
+            become_kernel(request, control.fileno(), factory_pid)
         replies.write(json.dumps({"pid": pid}) + "\n")
         replies.flush()
 
 
 def main(argv):
     control = socket.socket(fileno=int(argv[0]))
+    # Neither this folder (the real autograder package's files) nor the helper reach the kernels.
+    sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.realpath(FACTORY_DIR)]
+    del sys.modules["kernel_launcher"]
     preload(argv[1:])
     serve(control)
 

@@ -226,10 +226,12 @@ def run_job(job_path):
 
 
 def serve(control_fd, modules):
-    """Grade the jobs named on stdin, one per line, answering "done" on ``control_fd`` after each."""
+    """Grade the jobs named on stdin, one per line: say "ready" on ``control_fd`` once started (the
+    kernel factory goes on importing in the background), then "done" after each job."""
     KernelFactory.current = KernelFactory(modules)
     try:
         with os.fdopen(control_fd, "w", buffering=1) as control:
+            control.write("ready\n")
             for line in sys.stdin:
                 run_job(line.strip())
                 control.write("done\n")

@@ -13,7 +13,7 @@ from tests import tiny_course as tc
 # factory imported before forking (numpy), a course module, sys.modules, its own globals, and,
 # files that a later kernel would run at start-up (where the kernel has a private home folder and a
 # read-only Python environment, as it does whenever hiding works). Its own mul only works through
-# the patched builtins, its add only if the environment was read-only.
+# the patched builtins, its add only if the environment was read-only and its confinement held.
 POLLUTER_ADD = '''import builtins, os, sys, types
 import numpy
 import cs_utils.gradient_check
@@ -39,9 +39,13 @@ try:  # an empty .pth file: harmless, but proof that the environment was writabl
     PREFIX_WRITABLE = True
 except OSError:
     PREFIX_WRITABLE = False
+# Nor may the kernel hold capabilities or undo the mount that hides the temporary folder.
+import ctypes, re, tempfile
+CAPABILITIES = int(re.search(r"CapEff:\\s*(\\w+)", open("/proc/self/status").read()).group(1), 16)
+UNMOUNTED = ctypes.CDLL(None).umount2(tempfile.gettempdir().encode(), 2) == 0
 
 def add(a, b):
-    return a + b if not (HIDDEN and PREFIX_WRITABLE) else 0'''
+    return a + b if not (PREFIX_WRITABLE and HIDDEN) and not CAPABILITIES and not UNMOUNTED else 0'''
 
 CALLS_BUILTIN_MUL = '''def mul(a, b):
     import builtins
@@ -60,12 +64,19 @@ LEAKS = {
     "course module": cs_utils.gradient_check.rel_error(1.0, 2.0) == 0.0,
     "sys.modules": "leaked_by_a" in sys.modules,
     "globals": "LEAKED_GLOBAL" in globals(),
-    "files": os.path.exists(os.path.join(sys.prefix, "leaked_by_a.pth")),
 }
 print(LEAKS)
 
 def add(a, b):
     return a + b if not any(LEAKS.values()) else 0'''
+
+
+# Kills the kernel factory (the kernel's parent), and with it its own kernel.
+FACTORY_KILLER_ADD = '''import os, signal
+os.kill(os.getppid(), signal.SIGKILL)
+
+def add(a, b):
+    return a + b'''
 
 
 def _with_imports(notebook):
@@ -84,33 +95,52 @@ def graded(tmp_path_factory):
     nbformat.write(_with_imports(tc.solution_notebook()), path)
     release(solutions, assignments, show_progress=False)
     released = assignments / tc.ASSIGNMENT / tc.NOTEBOOK
-    students = {"a_polluter": (POLLUTER_ADD, CALLS_BUILTIN_MUL), "b_victim": (VICTIM_ADD, CALLS_BUILTIN_MUL)}
+    honest = ("def add(a, b):\n    return a + b", "def mul(a, b):\n    return a * b")
+    students = {"a_polluter": (POLLUTER_ADD, CALLS_BUILTIN_MUL), "b_victim": (VICTIM_ADD, CALLS_BUILTIN_MUL),
+                "c_factory_killer": (FACTORY_KILLER_ADD, honest[1]), "d_honest": honest}
     for student, (add_source, mul_source) in students.items():
         target = submissions / student / tc.ASSIGNMENT / tc.NOTEBOOK
         target.parent.mkdir(parents=True)
         nbformat.write(tc.student_notebook(released, add_source, mul_source), target)
 
-    starts = []
+    processes = set()
     original_start = grading.Slot.start
 
     def counted_start(slot):
-        starts.append(slot)
         original_start(slot)
+        processes.add(slot.process.pid)
 
     grading.Slot.start = counted_start
     try:
-        # One job: both students go through the same grading process, A first.
+        # One job: every student goes through the same grading process, in name order.
         results, rows = grade(submissions, root / "out",
                               Options(cell_timeout=20, budget=120, jobs=1, show_progress=False), solutions)
     finally:
         grading.Slot.start = original_start
     return {"rows": {r["student"]: r for r in rows}, "results": {r["student"]: r for r in results},
-            "starts": starts}
+            "processes": processes}
 
 
-def test_both_students_were_graded_by_one_grading_process(graded):
-    assert len(graded["starts"]) == 1
-    assert {r["status"] for r in graded["rows"].values()} == {"ok"}
+def test_every_student_was_graded_by_one_grading_process(graded):
+    assert len(graded["processes"]) == 1
+    statuses = {student: row["status"] for student, row in graded["rows"].items()}
+    assert statuses == {"a_polluter": "ok", "b_victim": "ok", "c_factory_killer": "kernel-died", "d_honest": "ok"}
+
+
+def test_a_killed_kernel_factory_is_replaced_for_the_next_kernels(graded):
+    # The killer's own kernel dies with the factory (when exactly is up to the system, so its
+    # score varies); the next student's kernels come from a new factory.
+    assert graded["rows"]["d_honest"]["score"] == 5
+
+
+def test_kernels_were_confined(graded):
+    isolation = {r["isolation"] for r in graded["results"].values()}
+    if isolation != {"hidden"}:
+        pytest.skip(f"no private mount namespaces on this system: {isolation}")
+    # The polluter's add is right only if the environment was read-only, no capability was left
+    # and the mount hiding the temporary folder could not be undone.
+    cells = {c["grade_id"]: c for c in graded["results"]["a_polluter"]["cells"]}
+    assert cells["test_add"]["score"] == 2
 
 
 def test_the_polluter_changes_took_effect_in_its_own_kernel(graded):
