@@ -5,41 +5,20 @@ import pytest
 from autograder.checks import augmentation as checks
 from autograder.reference import augmentation as reference
 from tests.bug_catalogue.augmentation import BUGS, EQUIVALENTS
+from tests.check_harness import shared_tests
 
 EXERCISES = [
     "random_horizontal_flip", "random_crop", "random_scale_crop", "color_jitter", "fit_pca_color",
     "pca_color_augment", "warp_affine", "random_affine", "ten_crop", "predict_ten_crop",
 ]
-SEEDS = [0, 1, 2, 12345, 2**32 - 1]
 
 
 def run_check(exercise, function, seed):
     getattr(checks, f"check_{exercise}")(function, seed=seed)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_reference_passes(exercise, seed, capsys):
-    run_check(exercise, getattr(reference, exercise), seed)
-    assert f"{exercise}: all" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("bug", sorted(BUGS))
-def test_catalogued_bug_fails(bug, seed):
-    exercise, function, words = BUGS[bug]
-    with pytest.raises(AssertionError) as failure:
-        run_check(exercise, function, seed)
-    message = str(failure.value)
-    assert message.startswith(f"{exercise}: ")
-    assert words in message
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", sorted(EQUIVALENTS))
-def test_equivalent_formulation_passes(name, seed):
-    exercise, function = EQUIVALENTS[name]
-    run_check(exercise, function, seed)
+test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
+    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS)
 
 
 def test_catalogue_covers_every_exercise():

@@ -6,6 +6,7 @@ from autograder.checks import regularization as checks
 from autograder.reference import regularization as reference
 from cs_utils.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from tests.bug_catalogue.regularization import BUGS, EQUIVALENTS
+from tests.check_harness import shared_tests
 
 FORWARD_OF = {
     "vanilla_dropout_backward": "vanilla_dropout_forward",
@@ -23,7 +24,6 @@ EXERCISES = [
     "stochastic_depth_forward", "stochastic_depth_backward",
     "polyak_update", "ensemble_predict", "snapshot_epochs",
 ]
-SEEDS = [0, 1, 2, 12345, 2**32 - 1]
 
 
 def run_check(exercise, function, seed):
@@ -42,11 +42,8 @@ def reference_for(exercise):
     return getattr(reference, exercise)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_reference_passes(exercise, seed, capsys):
-    run_check(exercise, reference_for(exercise), seed)
-    assert f"{exercise}: all" in capsys.readouterr().out
+test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
+    run_check, reference_for, EXERCISES, BUGS, EQUIVALENTS)
 
 
 @pytest.mark.parametrize("exercise", ["dropout_forward", "dropconnect_forward", "stochastic_depth_forward",
@@ -55,24 +52,6 @@ def test_reference_passes_on_many_fresh_seeds(exercise):
     """The statistical checks must not fail a correct implementation by bad luck."""
     for _ in range(40):
         run_check(exercise, reference_for(exercise), None)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("bug", sorted(BUGS))
-def test_catalogued_bug_fails(bug, seed):
-    exercise, function, words = BUGS[bug]
-    with pytest.raises(AssertionError) as failure:
-        run_check(exercise, function, seed)
-    message = str(failure.value)
-    assert message.startswith(f"{exercise}: ")
-    assert words in message
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", sorted(EQUIVALENTS))
-def test_equivalent_formulation_passes(name, seed):
-    exercise, function = EQUIVALENTS[name]
-    run_check(exercise, function, seed)
 
 
 def test_catalogue_covers_every_exercise():

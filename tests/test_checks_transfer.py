@@ -5,10 +5,10 @@ import torch
 from autograder.checks import transfer as checks
 from autograder.reference import transfer as reference
 from tests.bug_catalogue.transfer import BUGS, EQUIVALENTS
+from tests.check_harness import shared_tests
 
 EXERCISES = ["get_device", "freeze_backbone", "replace_head", "make_finetune_optimizer", "train_one_epoch",
              "evaluate", "extract_features"]
-SEEDS = [0, 1, 2, 12345, 2**32 - 1]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -31,29 +31,8 @@ def _grad_mode_restored():
     torch.set_grad_enabled(True)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_reference_passes(exercise, seed, capsys):
-    run_check(exercise, getattr(reference, exercise), seed)
-    assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all")
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("bug", sorted(BUGS))
-def test_catalogued_bug_fails(bug, seed):
-    exercise, function, words = BUGS[bug]
-    with pytest.raises(AssertionError) as failure:
-        run_check(exercise, function, seed)
-    message = str(failure.value)
-    assert message.startswith(f"{exercise}: ")
-    assert words in message
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", sorted(EQUIVALENTS))
-def test_equivalent_formulation_passes(name, seed):
-    exercise, function = EQUIVALENTS[name]
-    run_check(exercise, function, seed)
+test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
+    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS)
 
 
 def test_catalogue_covers_every_exercise():
