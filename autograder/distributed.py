@@ -35,7 +35,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import hashlib
-import queue
 import shutil
 import tempfile
 import threading
@@ -48,8 +47,7 @@ import nbformat
 from distributed.security import Security
 
 from autograder.course import GRADEBOOK, CourseError, grading_code_digest
-from autograder.grade import (Options, Slot, grade_notebooks, grading_environment, preloaded_modules,
-                              read_submission)
+from autograder.grade import Options, Slots, grade_notebooks, preloaded_modules, read_submission
 
 
 CONNECT_TIMEOUT = 30  # seconds to reach a scheduler
@@ -68,15 +66,10 @@ class GradingPlugin(distributed.WorkerPlugin):
     def setup(self, worker):
         self.folder = tempfile.mkdtemp(prefix="course-master-")
         self.lock = threading.Lock()
-        self.slots = [Slot(self.modules, grading_environment()) for _ in range(worker.state.nthreads)]
-        self.idle = queue.SimpleQueue()
-        for slot in self.slots:
-            slot.start()
-            self.idle.put(slot)
+        self.slots = Slots(worker.state.nthreads, self.modules)
 
     def teardown(self, worker):
-        for slot in self.slots:
-            slot.close()
+        self.slots.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def check_version(self):
@@ -101,12 +94,9 @@ def grade_shipped(payload, gradebook):
     plugin.check_version()
     notebooks = {name: nbformat.reads(text, as_version=4) for name, text in payload["notebooks"].items()}
     course_root = plugin.course_root(gradebook)
-    slot = plugin.idle.get()
-    try:
+    with plugin.slots.borrow() as slot:
         return grade_notebooks(payload["student"], payload["assignment"], notebooks, course_root,
                                Options(**payload["options"]), slot, payload["hidden"])
-    finally:
-        plugin.idle.put(slot)
 
 
 def _connect(options, scratch, modules):

@@ -265,37 +265,56 @@ def grading_pool(course_root, options, assignments, solutions_dir, hidden, size)
 @contextlib.contextmanager
 def local_pool(course_root, options, modules, hidden, workers):
     """``submit(task) -> Future``: grading on this machine by ``workers`` grading processes."""
-    slots = [Slot(modules, grading_environment()) for _ in range(max(0, workers))]
-    idle = queue.SimpleQueue()
-    for slot in slots:
-        slot.start()
-        idle.put(slot)
+    slots = Slots(max(0, workers), modules)
 
     def grade_in_slot(task):
-        slot = idle.get()
-        try:
+        with slots.borrow() as slot:
             return grade_task(task, course_root, options, slot, hidden)
-        finally:
-            idle.put(slot)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, len(slots)))
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         yield lambda task: pool.submit(grade_in_slot, task)
     except BaseException:  # an interrupted run: no new submissions, end the ones being graded
         pool.shutdown(wait=False, cancel_futures=True)
-        for slot in slots:
-            slot.stop()
+        slots.stop()
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-        for slot in slots:
-            slot.close()
+        slots.close()
 
 
 def preloaded_modules(assignments, solutions_dir=SOLUTIONS_DIR):
     """What grading kernels start with already imported: ipykernel, the notebooks' imports, and
     scikit-learn's datasets, which ``cs_utils.data`` imports on first use for the digits."""
     return ["ipykernel.kernelapp", *imported_modules(assignments, solutions_dir), "sklearn.datasets"]
+
+
+class Slots:
+    """``count`` grading processes, started now, each lent to one job at a time."""
+
+    def __init__(self, count, modules):
+        self.slots = [Slot(modules, grading_environment()) for _ in range(count)]
+        self.idle = queue.SimpleQueue()
+        for slot in self.slots:
+            slot.start()
+            self.idle.put(slot)
+
+    @contextlib.contextmanager
+    def borrow(self):
+        """An idle slot (waiting for one), given back afterwards."""
+        slot = self.idle.get()
+        try:
+            yield slot
+        finally:
+            self.idle.put(slot)
+
+    def stop(self):
+        for slot in self.slots:
+            slot.stop()
+
+    def close(self):
+        for slot in self.slots:
+            slot.close()
 
 
 def grading_environment():
