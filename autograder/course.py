@@ -185,22 +185,25 @@ def imported_modules(assignments, solutions_dir=SOLUTIONS_DIR):
     return modules
 
 
+def tree_digest(root, folders, skipped):
+    """A fingerprint of the files under ``folders`` of ``root`` (their paths relative to ``root``
+    and contents), leaving out those inside a folder named in ``skipped``."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(Path(root, folder).rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_file() and not set(skipped) & set(relative.parts):
+                digest.update(str(relative).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 @functools.cache
 def grading_code_digest():
     """A fingerprint of the code that grading runs: the ``autograder`` and ``cs_utils`` packages
     (hidden checks, references, course helpers, weights), sample class aside."""
-    digest = hashlib.sha256()
-    for package in (REPO_ROOT / "autograder", REPO_ROOT / "cs_utils"):
-        for path in sorted(package.rglob("*")):
-            if path.is_file() and not {"__pycache__", "samples"} & set(path.relative_to(package).parts):
-                digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return tree_digest(REPO_ROOT, ["autograder", "cs_utils"], {"__pycache__", "samples"})
 
 
 def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):
     """A fingerprint of the source of ``assignment``: a stored grade is current only while it holds."""
-    digest = hashlib.sha256()
-    for path in sorted((Path(solutions_dir) / assignment).rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
-            digest.update(str(path.relative_to(solutions_dir)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return tree_digest(solutions_dir, [assignment], {"__pycache__", ".ipynb_checkpoints"})
