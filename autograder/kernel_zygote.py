@@ -59,7 +59,8 @@ def become_kernel(request, control_fd, factory_pid):
         os.environ.update(request["env"])
         split = request["argv"].index("--")
         kernel_args = request["argv"][split + 1:]
-        confine(request["argv"][:split], kernel_args[kernel_args.index("-f") + 1])
+        kernel_launcher.confine(kernel_launcher.parse(request["argv"][:split]),
+                                kernel_args[kernel_args.index("-f") + 1])
         # What `python -m ipykernel_launcher` would see: the notebook's folder, PYTHONPATH, the rest.
         python_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         sys.path[:] = [os.getcwd(), *python_path, *sys.path]
@@ -75,10 +76,6 @@ def become_kernel(request, control_fd, factory_pid):
         traceback.print_exc()
     finally:
         os._exit(status)
-
-
-def confine(launcher_args, connection_file):
-    kernel_launcher.confine(kernel_launcher.parse(launcher_args), connection_file)
 
 
 def reseed():

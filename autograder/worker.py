@@ -43,11 +43,10 @@ def cell_label(cell, index):
     return f"'{grade_id}'" if grade_id else str(index + 1)
 
 
-def cell_outcomes(notebook_path):
+def cell_outcomes(notebook):
     """Map grade_id -> (status, message) from the errors in an executed notebook, name the first
     cells (grade_id, cell id or index) that hit the timeout and that killed the kernel, if any,
     and count the code cells that did not run."""
-    notebook = nbformat.read(notebook_path, as_version=4)
     outcomes, timed_out_cell, crashed_cell, not_run = {}, None, None, 0
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -101,9 +100,9 @@ RESOURCE_ERRORS = [  # (status, ename, words in the message)
 ]
 
 
-def resource_status(notebook_path):
-    """The resource limit a submission ran into, from the errors its cells raised, or None."""
-    notebook = nbformat.read(notebook_path, as_version=4)
+def resource_status(notebook):
+    """The resource limit a submission ran into, from the errors its executed notebook's cells
+    raised, or None."""
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             if output.output_type != "error":
@@ -167,17 +166,19 @@ def grade(job):
         return result
     unconfirmed = confirm_with_verifier(root, assignment, student, verifier)
     problems, result["cells_not_run"] = [], 0
+    grades = read_grades(root, assignment, student)
     for notebook_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
-        outcomes, timed_out, crashed, not_run = cell_outcomes(notebook_path)
+        notebook = nbformat.read(notebook_path, as_version=4)
+        outcomes, timed_out, crashed, not_run = cell_outcomes(notebook)
         result["cells_not_run"] += not_run
         if crashed:
             problems.append(("kernel-died", f"the kernel died in cell {crashed} and was restarted"))
         if timed_out:
             problems.append(("timeout", f"cell {timed_out} exceeded the {job['cell_timeout']} s limit"))
-        limit = resource_status(notebook_path)
+        limit = resource_status(notebook)
         if limit:
             problems.append(limit)
-        for row in read_grades(root, assignment, student):
+        for row in grades:
             if row["notebook"] != notebook_path.stem:
                 continue
             status, message = outcomes.get(row["grade_id"], ("passed", ""))
