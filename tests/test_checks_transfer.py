@@ -11,14 +11,7 @@ EXERCISES = ["get_device", "freeze_backbone", "replace_head", "make_finetune_opt
              "evaluate", "extract_features"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """One CPU thread, as in grading: these tiny models gain nothing from more, and several
-    threads slow down badly when other processes compete for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 def run_check(exercise, function, seed):

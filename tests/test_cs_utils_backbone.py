@@ -10,14 +10,7 @@ from cs_utils.backbone import (RECORD_PATH, WEIGHTS_PATH, ResNet, StageFeatures,
 from cs_utils.pretrain import accuracy, source_split
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """One CPU thread, as in grading: these tiny models gain nothing from more, and several
-    threads slow down badly when other processes compete for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 def test_resnet_shapes_and_layout():
