@@ -198,10 +198,10 @@ def tree_digest(root, folders, skipped):
 
 
 @functools.cache
-def grading_code_digest():
+def grading_code_digest(root=REPO_ROOT):
     """A fingerprint of the code that grading runs: the ``autograder`` and ``cs_utils`` packages
-    (hidden checks, references, course helpers, weights), sample class aside."""
-    return tree_digest(REPO_ROOT, ["autograder", "cs_utils"], {"__pycache__", "samples"})
+    under ``root`` (hidden checks, references, course helpers, weights), sample class aside."""
+    return tree_digest(root, ["autograder", "cs_utils"], {"__pycache__", "samples"})
 
 
 def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):

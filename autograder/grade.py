@@ -40,6 +40,7 @@ from autograder.course import (
     cell_names,
     course_digest,
     grade_cells,
+    grading_code_digest,
     imported_modules,
     list_assignments,
     list_notebooks,
@@ -523,9 +524,11 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
         known = list_assignments(solutions_dir)
         stored = {p.stem for p in out_dir.glob("results/*/*.json")} & set(known)
         assignment_names = sorted({t.assignment for t in tasks} | stored)
-        digests = {a: course_digest(a, solutions_dir) for a in assignment_names}
+        # A stored grade stays current only while the submission, the assignment's source and the
+        # code that grades it (checks, references, the grader itself) are all unchanged.
+        digests = {a: (course_digest(a, solutions_dir), grading_code_digest()) for a in assignment_names}
         for task in tasks:
-            task.digest = (submission_digest(task), digests[task.assignment])
+            task.digest = (submission_digest(task), *digests[task.assignment])
         if not options.regrade:
             # Resume: a submission graded before, unchanged, against the same course, keeps its grade.
             done = [t for t in tasks if _is_current(stored_result(out_dir, t), t)]

@@ -1,5 +1,8 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from cs_utils.fc_net import FullyConnectedNet, flat_loss_and_grad, flatten_params, set_flat_params
 from cs_utils.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array, grad_check_sparse,
@@ -18,6 +21,25 @@ def test_rel_error():
     assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
     assert rel_error(np.array([1.0]), np.array([3.0])) == pytest.approx(0.5)
     assert isinstance(rel_error(1.0, 1.0 + 1e-9), float)
+
+
+def test_rel_error_is_the_worst_entry_not_an_average():
+    x = np.ones(100)
+    y = x.copy()
+    y[7] = 2.0
+    assert rel_error(x, y) == pytest.approx(1 / 3)
+
+
+@given(arrays(np.float64, st.integers(1, 20), elements=st.floats(-1e6, 1e6)),
+       arrays(np.float64, st.integers(1, 20), elements=st.floats(-1e6, 1e6)))
+def test_rel_error_bounds_every_entry_and_is_symmetric(x, y):
+    n = min(x.size, y.size)
+    x, y = x[:n], y[:n]
+    error = rel_error(x, y)
+    assert 0.0 <= error <= 1.0
+    assert error == rel_error(y, x)
+    for a, b in zip(x, y):
+        assert abs(a - b) / max(1e-8, abs(a) + abs(b)) <= error
 
 
 def test_numerical_gradient_of_known_function(rng):

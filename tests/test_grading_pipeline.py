@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from autograder import cli
+from autograder.course import grading_code_digest
 from autograder.grade import Options, grade, store
 from autograder.kernel_launcher import PIDS_CGROUP_ROOTS
 from autograder.release import release
@@ -107,11 +108,20 @@ def test_submissions_are_never_modified(course):
 def test_csv_files_have_the_contract_columns(course):
     with open(course["out"] / "grades.csv") as handle:
         grades = list(csv.DictReader(handle))
-    assert {"student", "assignment", "score", "max_score", "status"} <= set(grades[0])
+    assert list(grades[0]) == ["student", "assignment", "score", "max_score", "manual_max_score", "status",
+                               "message", "graded_at"]
     assert len(grades) == 11
+    ben_row = next(r for r in grades if r["student"] == "ben_partial")
+    assert {k: v for k, v in ben_row.items() if k != "graded_at"} == {
+        "student": "ben_partial", "assignment": tc.ASSIGNMENT, "score": "2.0", "max_score": "5.0",
+        "manual_max_score": "1.0", "status": "ok", "message": ""}
     with open(course["out"] / "tests.csv") as handle:
         tests = list(csv.DictReader(handle))
-    assert set(tests[0]) >= {"student", "assignment", "grade_id", "score", "max_score", "status", "message"}
+    assert list(tests[0]) == ["student", "assignment", "notebook", "grade_id", "score", "max_score", "status",
+                              "message"]
+    assert {(t["notebook"], t["grade_id"], float(t["score"]), float(t["max_score"])) for t in tests
+            if t["student"] == "ada_complete"} == {
+        ("tiny", "test_add", 2, 2), ("tiny", "test_mul", 3, 3), ("tiny", "answer_why", 0, 1)}
     ben = {t["grade_id"]: t for t in tests if t["student"] == "ben_partial"}
     assert ben["test_add"]["status"] == "passed"
     assert ben["test_mul"]["status"] == "failed" and "NotImplementedError" in ben["test_mul"]["message"]
@@ -165,6 +175,45 @@ def test_rerun_keeps_earlier_grades_and_grader_faults_never_replace_them(course,
     assert store(fault, out) is False
     stored = json.loads((out / "results" / "ada_complete" / f"{tc.ASSIGNMENT}.json").read_text())
     assert stored["status"] == "ok"
+
+
+def _regraded(course, tmp_path, change_submission=False):
+    """Grade ada again into a copy of the course's output; returns (students regraded, ada's score)."""
+    out, subs = tmp_path / "out", tmp_path / "subs"
+    shutil.copytree(course["out"], out)
+    shutil.copytree(course["submissions"] / "ada_complete", subs / "ada_complete")
+    if change_submission:
+        path = subs / "ada_complete" / tc.ASSIGNMENT / tc.NOTEBOOK
+        nbformat.write(tc.student_notebook(path, "def add(a, b):\n    return a - b"), path)
+    results, rows = grade(subs, out, OPTIONS, course["solutions"])
+    return [r["student"] for r in results], {r["student"]: r["score"] for r in rows}["ada_complete"]
+
+
+def test_unchanged_submission_keeps_its_grade(course, tmp_path):
+    assert _regraded(course, tmp_path) == ([], 5)
+
+
+def test_changed_submission_is_regraded(course, tmp_path):
+    assert _regraded(course, tmp_path, change_submission=True) == (["ada_complete"], 3)
+
+
+def test_changed_grading_code_regrades(course, tmp_path, monkeypatch):
+    """A fix to a hidden check or a reference changes the grading-code digest: stored grades are stale."""
+    monkeypatch.setattr("autograder.grade.grading_code_digest", lambda: "a fixed hidden check")
+    assert _regraded(course, tmp_path) == (["ada_complete"], 5)
+
+
+def test_grading_code_digest_covers_checks_and_references(tmp_path):
+    for folder in ("autograder/checks", "autograder/reference", "cs_utils"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "module.py").write_text("RTOL = 1e-6\n")
+    before = grading_code_digest(tmp_path)
+    for folder in ("autograder/checks", "autograder/reference", "cs_utils"):
+        (tmp_path / folder / "module.py").write_text("RTOL = 1e-3\n")
+        grading_code_digest.cache_clear()
+        after = grading_code_digest(tmp_path)
+        assert after != before, folder
+        before = after
 
 
 def test_release_is_deterministic_and_strips_solutions(course, tmp_path):
