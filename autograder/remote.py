@@ -110,7 +110,10 @@ class Channel:
     # -- messages -------------------------------------------------------------------------
     def send(self, message):
         body = json.dumps(message).encode()
-        self.sock.sendall(HEADER.pack(len(body)) + body)
+        try:
+            self.sock.sendall(HEADER.pack(len(body)) + body)
+        except OSError as error:  # a broken pipe or reset is the peer going away, as in _read
+            raise ChannelClosed(str(error)) from None
 
     def receive(self):
         header = self._read(HEADER.size)

@@ -117,3 +117,12 @@ def test_a_closed_peer_is_reported(channels):
     kernel.sock.close()
     with pytest.raises(ChannelClosed):
         function()
+
+
+def test_sending_into_a_closed_peer_is_reported_as_closed(channels):
+    """Whether the first write fails (broken pipe) or the read after it does, the caller sees ChannelClosed."""
+    grader, kernel = channels
+    kernel.sock.close()
+    with pytest.raises(ChannelClosed):
+        for _ in range(100):
+            grader.send({"op": "ping", "padding": "x" * 65536})
