@@ -10,6 +10,8 @@ from traitlets import List, Unicode
 SECRET_REGION = re.compile(r"### BEGIN (HIDDEN TESTS|SOLUTION)\n(.*?)### END \1", re.S)
 MIN_SECRET_LENGTH = 16
 REMOVED = "[output removed from the feedback: it quoted hidden tests or solutions]\n"
+# Terminal escape sequences (colours, cursor moves) can split a quoted line; they go before matching.
+TERMINAL_ESCAPE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 
 
 def secret_lines(sources):
@@ -32,6 +34,7 @@ class RedactTests(NbGraderPreprocessor):
     secrets = List(Unicode(), help="lines that must not appear in any output").tag(config=True)
 
     def _quotes_secret(self, text):
+        text = TERMINAL_ESCAPE.sub("", text)
         return any(secret in text for secret in self.secrets)
 
     def preprocess_cell(self, cell, resources, cell_index):
@@ -46,7 +49,7 @@ class RedactTests(NbGraderPreprocessor):
             elif output.output_type in ("execute_result", "display_data"):
                 if any(self._quotes_secret(str(value)) for value in output.get("data", {}).values()):
                     output.data = {"text/plain": REMOVED}
-            elif output.output_type == "error" and self._quotes_secret(f"{output.evalue}\n{output.traceback}"):
+            elif output.output_type == "error" and self._quotes_secret("\n".join([output.evalue, *output.traceback])):
                 output.evalue, output.traceback = REMOVED, [REMOVED]
         return cell, resources
 
