@@ -63,7 +63,7 @@ class Task:
     assignment: str
     folder: Path
     notebooks: dict = field(default_factory=dict)  # expected notebook name -> submitted path or None
-    digest: tuple = ()  # (submission, course) fingerprints
+    digest: tuple = ()  # (submission, course, grading code) fingerprints
 
 
 @dataclass
@@ -420,6 +420,20 @@ def ungraded_cells(cells, status, message):
     return [{**cell, "score": 0.0, "status": status, "message": message} for cell in cells]
 
 
+def _add_ungraded_notebooks(result, cells):
+    """Give the cells of every notebook the result does not grade a zero row, so the maximum is the
+    assignment's whole maximum: a notebook left out of a multi-notebook submission costs its points."""
+    graded = {cell["notebook"] for cell in result["cells"]}
+    absent = [cell for cell in cells if cell["notebook"] not in graded]
+    if not graded:
+        result["cells"] = ungraded_cells(absent, result["status"], result["message"])
+    elif absent:
+        names = sorted({f"{cell['notebook']}.ipynb" for cell in absent})
+        message = f"not submitted: {', '.join(names)}"
+        result["cells"] += ungraded_cells(absent, "missing", message)
+        result["message"] = "; ".join(m for m in (result["message"], message) if m)
+
+
 def summarise(result):
     """The grades.csv row of one result."""
     cells = result.get("cells", [])
@@ -550,8 +564,7 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
                 except Exception as error:  # noqa: BLE001 - one failure must not stop the class
                     result = {"student": task.student, "assignment": task.assignment, "cells": [],
                               "status": "grader-error", "message": f"{type(error).__name__}: {error}"}
-                if not result["cells"]:
-                    result["cells"] = ungraded_cells(cells[task.assignment], result["status"], result["message"])
+                _add_ungraded_notebooks(result, cells[task.assignment])
                 result["digest"] = list(task.digest)
                 store(result, out_dir)
                 results.append(result)
