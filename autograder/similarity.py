@@ -26,19 +26,23 @@ import numpy as np
 from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.utils import get_token_coverage
 from pygments.lexers import PythonLexer
-from pygments.token import Number
+from pygments.token import Comment, Name, Number, String, Text
 
 from autograder.course import RELEASE_DIR, SOLUTIONS_DIR, CourseError, list_assignments, list_notebooks
 from autograder.progress import progress_bar
 
 # A fingerprint is a run of this many characters of the normalised token stream (names and
 # strings are one letter each): about a dozen tokens, a line of code.
-KGRAM = 20
+KGRAM = 12
 # Fingerprints that at least this share of the class's answers to an exercise hold are the usual
 # way of writing it, not evidence; only counted once enough students answered for "most" to mean much.
 COMMON_SHARE = 0.5
 COMMON_MIN_STUDENTS = 5
 MAX_NOTEBOOK_MB = 50.0
+# The letters of copydetect.utils.filter_code, plus N for numbers; keywords and operators stay as written.
+TOKEN_LETTERS = (({Name, Name.Variable, Name.Attribute}, "V"), (Name.Function, "F"), (Name.Class, "O"),
+                 ({Comment.Preproc, Comment.Hashbang}, "P"), (String, "S"), (Number, "N"))
+_LEXER = PythonLexer(stripnl=False, ensurenl=False)
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,14 @@ class Exercise:
 
 @dataclass
 class Answer:
-    """What one student wrote for one exercise: ``code`` as typed (starter lines removed), and its
-    fingerprint; ``origin`` maps each character of the normalised text back to ``code``."""
+    """What one student wrote for one exercise: ``code`` as typed (starter lines removed), its
+    fingerprint, the span of ``code`` (``starts``, ``ends``) each character of the normalised text
+    comes from, and its ``words`` (to tell an unchanged copy)."""
     code: str
     fingerprint: CodeFingerprint
     starts: np.ndarray
     ends: np.ndarray
+    words: tuple
 
     @property
     def weight(self):
@@ -66,9 +72,9 @@ class Answer:
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's notebook: ``student`` as shown in the report, answers by grade id."""
+    """One student's notebook: ``student`` as shown in the report (``term/student`` for an earlier
+    term), answers by grade id."""
     student: str
-    term: str
     answers: dict
 
 
@@ -86,7 +92,9 @@ class ExerciseMatch:
 
 @dataclass(frozen=True)
 class PairResult:
-    """Similarity of two students' notebooks, overall (length-weighted) and per exercise."""
+    """Similarity of two students' notebooks, overall (length-weighted) and per exercise; ``verbatim``
+    is the share of the compared code in answers that are the same text, comments and names included
+    (it ranks an unchanged copy above a disguised one of the same score)."""
     assignment: str
     notebook: str
     a: Submission
@@ -95,6 +103,11 @@ class PairResult:
     matched: float
     compared: float
     exercises: tuple
+    verbatim: float
+
+    def rank_key(self):
+        return (-round(self.score, 6), -round(self.verbatim, 6), self.assignment, self.notebook,
+                self.a.student, self.b.student)
 
 
 @dataclass(frozen=True)
@@ -109,11 +122,14 @@ class SimilarityRun:
 def notebook_exercises(assignment, notebook, solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR):
     """The code exercises of one notebook, in order: solution cells of the instructor source, with the
     source the release hands out (its starter code)."""
-    source = _read_json(Path(solutions_dir) / assignment / notebook)
     release_path = Path(release_dir) / assignment / notebook
     if not release_path.is_file():
         raise CourseError(f"no released notebook at {release_path}; run `python -m autograder release` first")
-    released = {_grade_id(cell): _source(cell) for cell in _read_json(release_path).get("cells", [])}
+    try:
+        source = _read_json(Path(solutions_dir) / assignment / notebook)
+        released = {_grade_id(cell): _source(cell) for cell in _read_json(release_path).get("cells", [])}
+    except (OSError, ValueError) as error:
+        raise CourseError(f"cannot read the course notebook {assignment}/{notebook}: {error}") from error
     return [Exercise(_grade_id(cell), cell.get("id", ""), released.get(_grade_id(cell), ""))
             for cell in source.get("cells", [])
             if cell.get("cell_type") == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
@@ -131,23 +147,35 @@ def answer_code(typed, starter):
     return textwrap.dedent("\n".join(kept)).strip("\n")
 
 
-def fingerprint(code):
-    """An ``Answer`` for ``code``: numbers become ``0`` (copydetect keeps them verbatim), then
-    copydetect drops comments and whitespace and names every identifier and string by its kind."""
+def normalised(code):
+    """``code`` as copydetect's tokenizer writes it (no comments or whitespace; every variable ``V``,
+    function or class name ``F``/``O``, string ``S``), and numbers ``N`` (copydetect keeps them as
+    written). Returns the text and, per character of it, the span of ``code`` it comes from."""
     pieces, starts, ends = [], [], []
-    for index, kind, text in PythonLexer(stripnl=False, ensurenl=False).get_tokens_unprocessed(code):
-        if kind in Number:
-            pieces.append("0")
-            starts.append(index)
-            ends.append(index + len(text))
-        else:
+    for index, kind, text in _LEXER.get_tokens_unprocessed(code):
+        if kind in Comment and kind not in (Comment.Preproc, Comment.Hashbang) or kind in Text or text == "":
+            continue
+        letter = next((letter for kinds, letter in TOKEN_LETTERS if kind in kinds), None)
+        if kind in String and text in ("'", '"'):
+            letter = '"'
+        if letter is None:
             pieces.append(text)
             starts.extend(range(index, index + len(text)))
             ends.extend(range(index + 1, index + len(text) + 1))
+        else:
+            pieces.append(letter)
+            starts.append(index)
+            ends.append(index + len(text))
+    return "".join(pieces), np.array(starts + [len(code)]), np.array(ends + [len(code)])
+
+
+def fingerprint(code):
+    """The ``Answer`` of ``code``: copydetect's fingerprints of its normalised text."""
+    text, starts, ends = normalised(code)
     # Every k-gram is a fingerprint (window 1): answers are short, and winnowing would then keep
     # too few of them, and its choice would depend on Python's per-process string hash seed.
-    print_ = CodeFingerprint("answer.py", KGRAM, 1, fp=io.StringIO("".join(pieces)), language="python")
-    return Answer(code, print_, np.array(starts + [len(code)]), np.array(ends + [len(code)]))
+    print_ = CodeFingerprint("answer.py", KGRAM, 1, filter=False, fp=io.StringIO(text))
+    return Answer(code, print_, starts, ends, tuple(code.split()))
 
 
 def discount(answers, hashes):
@@ -191,8 +219,13 @@ def compare_submissions(assignment, notebook, exercises, first, second, with_spa
     matches = tuple(compare(exercise.grade_id, first.answers.get(exercise.grade_id),
                             second.answers.get(exercise.grade_id), with_spans) for exercise in exercises)
     matched, compared = sum(m.matched for m in matches), sum(m.compared for m in matches)
+    same = sum(m.compared for m in matches if _same_text(first.answers.get(m.grade_id), second.answers.get(m.grade_id)))
     return PairResult(assignment, notebook, first, second, matched / compared if compared else 0.0,
-                      matched, compared, matches)
+                      matched, compared, matches, same / compared if compared else 0.0)
+
+
+def _same_text(first, second):
+    return bool(first and second and first.words == second.words)
 
 
 def similarity(submissions, assignments=None, against=(), solutions_dir=SOLUTIONS_DIR,
@@ -209,7 +242,10 @@ def similarity(submissions, assignments=None, against=(), solutions_dir=SOLUTION
     for name in assignments or []:
         if name not in known:
             raise CourseError(f"no assignment {name!r} in {solutions_dir} (there are: {', '.join(known)})")
-    past_roots = [_past_root(Path(folder), known) for folder in against]
+    past_roots = [(Path(folder).name, Path(folder)) for folder in against]
+    for _, folder in past_roots:
+        if not folder.is_dir():
+            raise CourseError(f"no folder of earlier terms at {folder}")
     skipped, pairs, exercise_lists, notebooks = [], [], {}, 0
     for assignment in assignments or known:
         for notebook in list_notebooks(assignment, solutions_dir):
@@ -229,12 +265,12 @@ def similarity(submissions, assignments=None, against=(), solutions_dir=SOLUTION
             jobs = list(combinations(current, 2)) + [(now, then) for now in current for then in past]
             found = [compare_submissions(assignment, notebook, exercises, first, second)
                      for first, second in progress_bar(jobs, f"compare {assignment}", show_progress)]
-            found.sort(key=lambda pair: (-pair.score, pair.a.student, pair.b.student))
+            found.sort(key=PairResult.rank_key)
             pairs += [compare_submissions(assignment, notebook, exercises, p.a, p.b, with_spans=True)
                       for p in found[:shown]] + found[shown:]
     if not notebooks:
         raise CourseError(f"no notebooks found in {submissions}: expected <student>/<assignment>/<notebook>.ipynb")
-    pairs.sort(key=lambda pair: (-pair.score, pair.assignment, pair.notebook, pair.a.student, pair.b.student))
+    pairs.sort(key=PairResult.rank_key)
     return SimilarityRun(pairs, skipped, notebooks, exercise_lists)
 
 
@@ -247,25 +283,16 @@ def _spans(answer, slices):
                  for start, end in zip(slices[0], slices[1]))
 
 
-def _past_root(folder, known):
-    """``(label, folder)`` of an --against folder: a collect layout itself (students inside), or a
-    folder of terms each holding one."""
-    if not folder.is_dir():
-        raise CourseError(f"no folder of earlier terms at {folder}")
-    return folder.name, folder
-
-
 def _notebook_paths(root, label, assignment, notebook):
-    """``(student label, term, path)`` of every submitted copy of ``notebook`` under ``root``:
+    """``(student label, path)`` of every submitted copy of ``notebook`` under ``root``:
     ``<student>/<assignment>/<notebook>`` or, for earlier terms, also ``<term>/<student>/...``."""
     found = []
     for student in sorted(p for p in root.iterdir() if p.is_dir()):
         path = student / assignment / notebook
         if path.is_file():
-            found.append((f"{label}/{student.name}" if label else student.name, label, path))
+            found.append((f"{label}/{student.name}" if label else student.name, path))
         elif label:
-            found += [(f"{label}/{student.name}/{inner.name}", f"{label}/{student.name}",
-                       inner / assignment / notebook)
+            found += [(f"{label}/{student.name}/{inner.name}", inner / assignment / notebook)
                       for inner in sorted(p for p in student.iterdir() if p.is_dir())
                       if (inner / assignment / notebook).is_file()]
     return found
@@ -274,7 +301,7 @@ def _notebook_paths(root, label, assignment, notebook):
 def _load(paths, exercises, skipped, show_progress, description):
     """The ``Submission`` of each readable notebook of ``paths``; the others go to ``skipped``."""
     loaded = []
-    for student, term, path in progress_bar(paths, description, show_progress):
+    for student, path in progress_bar(paths, description, show_progress):
         try:
             if path.stat().st_size > MAX_NOTEBOOK_MB * 2 ** 20:
                 raise ValueError(f"larger than {MAX_NOTEBOOK_MB:g} MB")
@@ -284,17 +311,19 @@ def _load(paths, exercises, skipped, show_progress, description):
         except (OSError, ValueError, AttributeError) as error:
             skipped.append((str(path), str(error).splitlines()[0] if str(error) else type(error).__name__))
             continue
+        # Cells are found by their nbgrader id, or by their cell id where a student's editor lost the metadata.
         typed = {}
         for cell in cells:
             if isinstance(cell, dict) and cell.get("cell_type") == "code":
-                typed.setdefault(_grade_id(cell), _source(cell))
+                if _grade_id(cell):
+                    typed.setdefault(_grade_id(cell), _source(cell))
                 typed.setdefault(("id", cell.get("id")), _source(cell))
         answers = {}
         for exercise in exercises:
             text = typed.get(exercise.grade_id, typed.get(("id", exercise.cell_id)))
             if text is not None:
                 answers[exercise.grade_id] = fingerprint(answer_code(text, exercise.starter))
-        loaded.append(Submission(student, term, answers))
+        loaded.append(Submission(student, answers))
     return loaded
 
 

@@ -17,7 +17,7 @@ EXPLANATION = (
     "shared study, a common source or a very constrained exercise can also make answers alike. Read "
     "the answers side by side (matching code is marked) before concluding anything.")
 CSV_COLUMNS = ["rank", "assignment", "notebook", "student_a", "student_b", "exercise", "score",
-               "matched_chars", "compared_chars"]
+               "matched_chars", "compared_chars", "same_text"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
@@ -45,12 +45,12 @@ def write_report(run, out, shown=50):
         writer = csv.writer(stream)
         writer.writerow(CSV_COLUMNS)
         for rank, pair in enumerate(run.pairs, 1):
-            rows = [("", pair.score, pair.matched, pair.compared)]
-            rows += [(m.grade_id, m.score, m.matched, m.compared) for m in pair.exercises if m.compared]
-            for exercise, score, matched, compared in rows:
+            rows = [("", pair.score, pair.matched, pair.compared, f"{pair.verbatim:.3f}")]
+            rows += [(m.grade_id, m.score, m.matched, m.compared, "") for m in pair.exercises if m.compared]
+            for exercise, score, matched, compared, same in rows:
                 writer.writerow([rank] + [csv_safe(text) for text in (pair.assignment, pair.notebook, pair.a.student,
                                                                       pair.b.student, exercise)]
-                                + [f"{score:.3f}", f"{matched:g}", f"{compared:g}"])
+                                + [f"{score:.3f}", f"{matched:g}", f"{compared:g}", same])
     return out / "similarity.html", out / "similarity.csv"
 
 
@@ -80,7 +80,7 @@ def report_html(run, shown=50):
             parts.append('<p class="muted">No pair shares any distinctive code.</p>')
             continue
         parts.append('<table class="pairs"><tr><th>#</th><th>student A</th><th>student B</th>'
-                     '<th>score</th><th></th><th>most similar exercises</th></tr>')
+                     '<th>score</th><th></th><th>same text</th><th>most similar exercises</th></tr>')
         anchors = []
         for rank, pair in enumerate(shown_pairs, 1):
             counter += 1
@@ -88,6 +88,7 @@ def report_html(run, shown=50):
             parts.append(f'<tr><td class="num">{rank}</td><td>{e(pair.a.student)}</td><td>{e(pair.b.student)}</td>'
                          f'<td class="num"><a href="#pair-{counter}">{pair.score:.0%}</a></td>'
                          f'<td><span class="bar" style="width:{round(pair.score * 120)}px"></span></td>'
+                         f'<td class="num">{pair.verbatim:.0%}</td>'
                          f"<td>{e(_top_exercises(pair))}</td></tr>")
         parts.append("</table>")
         if len(pairs) > len(shown_pairs):
