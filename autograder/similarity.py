@@ -112,11 +112,13 @@ class PairResult:
 
 @dataclass(frozen=True)
 class SimilarityRun:
-    """Every compared pair, best first, and the notebooks that could not be read (path, reason)."""
+    """Every compared pair, best first; the notebooks that could not be read (path, reason); the
+    exercises and the number of submissions read of each (assignment, notebook)."""
     pairs: list
     skipped: list
     notebooks: int
     exercises: dict
+    read: dict
 
 
 def notebook_exercises(assignment, notebook, solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR):
@@ -246,7 +248,7 @@ def similarity(submissions, assignments=None, against=(), solutions_dir=SOLUTION
     for _, folder in past_roots:
         if not folder.is_dir():
             raise CourseError(f"no folder of earlier terms at {folder}")
-    skipped, pairs, exercise_lists, notebooks = [], [], {}, 0
+    skipped, pairs, exercise_lists, read = [], [], {}, {}
     for assignment in assignments or known:
         for notebook in list_notebooks(assignment, solutions_dir):
             exercises = notebook_exercises(assignment, notebook, solutions_dir, release_dir)
@@ -257,7 +259,7 @@ def similarity(submissions, assignments=None, against=(), solutions_dir=SOLUTION
             for label, root in past_roots:
                 past += _load(_notebook_paths(root, label, assignment, notebook), exercises, skipped,
                               show_progress, f"read {label}")
-            notebooks += len(current) + len(past)
+            read[(assignment, notebook)] = len(current) + len(past)
             for exercise in exercises:
                 group = [s.answers[exercise.grade_id] for s in current if exercise.grade_id in s.answers]
                 discount(group + [s.answers[exercise.grade_id] for s in past if exercise.grade_id in s.answers],
@@ -268,10 +270,10 @@ def similarity(submissions, assignments=None, against=(), solutions_dir=SOLUTION
             found.sort(key=PairResult.rank_key)
             pairs += [compare_submissions(assignment, notebook, exercises, p.a, p.b, with_spans=True)
                       for p in found[:shown]] + found[shown:]
-    if not notebooks:
+    if not sum(read.values()):
         raise CourseError(f"no notebooks found in {submissions}: expected <student>/<assignment>/<notebook>.ipynb")
     pairs.sort(key=PairResult.rank_key)
-    return SimilarityRun(pairs, skipped, notebooks, exercise_lists)
+    return SimilarityRun(pairs, skipped, sum(read.values()), exercise_lists, read)
 
 
 def _spans(answer, slices):

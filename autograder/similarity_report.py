@@ -14,8 +14,8 @@ EXPLANATION = (
     "literals, and after discounting code that most of the class writes the same way. The notebook "
     "score weighs every exercise by the length of its answers, so short answers that everybody "
     "writes alike count for little. A high score is evidence for a person to look at, not a verdict: "
-    "shared study, a common source or a very constrained exercise can also make answers alike. Read "
-    "the answers side by side (matching code is marked) before concluding anything.")
+    "shared study, a common source or a very constrained exercise can also make answers alike. Click "
+    "a score to read the two answers side by side (matching code is marked) before concluding anything.")
 CSV_COLUMNS = ["rank", "assignment", "notebook", "student_a", "student_b", "exercise", "score",
                "matched_chars", "compared_chars", "same_text"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,11 +26,13 @@ table.pairs { border-collapse: collapse; margin: .5em 0 1.5em; }
 .pairs th, .pairs td { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left; }
 .pairs td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .bar { display: inline-block; height: .7em; background: #c0392b; vertical-align: middle; }
-details.pair { border: 1px solid #ccc; border-radius: 4px; margin: .6em 0; padding: .3em .8em; }
-details.pair > summary { cursor: pointer; font-weight: 600; }
+section.pair { display: none; border: 1px solid #ccc; border-radius: 4px; margin: .6em 0; padding: .3em .8em; }
+section.pair:target { display: block; }
+section.pair h3 { margin: .3em 0; }
 .exercise h4 { margin: .8em 0 .2em; font-weight: 600; }
 .side { display: grid; grid-template-columns: 1fr 1fr; gap: .8em; }
-.side pre { margin: 0; padding: .5em; background: #f6f6f6; overflow-x: auto; font-size: 85%; min-height: 1.5em; }
+.side pre { margin: 0; padding: .5em; background: #f6f6f6; overflow-x: auto; font-size: 85%; min-height: 1.5em;
+            line-height: 1.45; }
 mark { background: #ffb3a7; }
 .muted { color: #777; }
 """
@@ -61,7 +63,7 @@ def csv_safe(text):
 
 def report_html(run, shown=50):
     """The whole page: explanation, then per notebook a ranked table and the side-by-side views of
-    its ``shown`` best pairs."""
+    its ``shown`` best pairs, each shown when its score is clicked (CSS ``:target``, no script)."""
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
@@ -75,7 +77,10 @@ def report_html(run, shown=50):
     for (assignment, notebook), exercises in run.exercises.items():
         pairs = [pair for pair in run.pairs if (pair.assignment, pair.notebook) == (assignment, notebook)]
         shown_pairs = [pair for pair in pairs[:shown] if pair.score > 0]
-        parts.append(f"<h2>{e(assignment)} / {e(notebook)}</h2>")
+        parts.append(f"<h2>{e(assignment)} / {e(notebook)}</h2>"
+                     f"<p>{run.read[(assignment, notebook)]} submission(s), {len(pairs)} pair(s).</p>")
+        if run.read[(assignment, notebook)] < 2:
+            continue
         if not shown_pairs:
             parts.append('<p class="muted">No pair shares any distinctive code.</p>')
             continue
@@ -85,7 +90,7 @@ def report_html(run, shown=50):
         for rank, pair in enumerate(shown_pairs, 1):
             counter += 1
             anchors.append(f"pair-{counter}")
-            parts.append(f'<tr><td class="num">{rank}</td><td>{e(pair.a.student)}</td><td>{e(pair.b.student)}</td>'
+            parts.append(f'<tr id="pair-{counter}-row"><td class="num">{rank}</td><td>{e(pair.a.student)}</td><td>{e(pair.b.student)}</td>'
                          f'<td class="num"><a href="#pair-{counter}">{pair.score:.0%}</a></td>'
                          f'<td><span class="bar" style="width:{round(pair.score * 120)}px"></span></td>'
                          f'<td class="num">{pair.verbatim:.0%}</td>'
@@ -106,8 +111,9 @@ def _top_exercises(pair, count=3):
 
 def _side_by_side(anchor, pair):
     e = html.escape
-    parts = [f'<details class="pair" id="{anchor}"><summary>{e(pair.a.student)} and {e(pair.b.student)}: '
-             f"{pair.score:.0%} ({e(pair.assignment)} / {e(pair.notebook)})</summary>"]
+    parts = [f'<section class="pair" id="{anchor}"><h3>{e(pair.a.student)} (left) and {e(pair.b.student)} (right): '
+             f"{pair.score:.0%}</h3><p>{e(pair.assignment)} / {e(pair.notebook)}, answer code of each exercise "
+             f'as typed, starter code left out. <a href="#{anchor}-row">back to the table</a></p>']
     for match in pair.exercises:
         first, second = pair.a.answers.get(match.grade_id), pair.b.answers.get(match.grade_id)
         if not ((first and first.code) or (second and second.code)):
@@ -119,7 +125,7 @@ def _side_by_side(anchor, pair):
             text = marked(answer.code, spans) if answer and answer.code else '<span class="muted">not answered</span>'
             parts.append(f"<pre>{text}</pre>")
         parts.append("</div></div>")
-    parts.append("</details>")
+    parts.append("</section>")
     return "\n".join(parts)
 
 

@@ -45,7 +45,7 @@ def test_the_page_explains_the_score_shows_pairs_side_by_side_and_runs_nothing(g
     assert "<script" not in page.lower()
     first = min(copiers | {twin}, key=sorted)
     assert all(name in page for name in first)
-    assert page.count('<details class="pair"') == 50
+    assert page.count('<section class="pair"') == 50
     assert page.count("<mark>") > 100
 
 
