@@ -1,4 +1,4 @@
-"""Command line of the course autograder: ``python -m autograder {release,selfcheck,grade,samples}``."""
+"""Command line of the course autograder: ``python -m autograder {release,selfcheck,grade,samples,similarity}``."""
 import argparse
 import os
 import sys
@@ -59,6 +59,17 @@ def build_parser():
 
     samples = commands.add_parser("samples", help="regenerate the sample class in autograder/samples/")
     samples.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
+
+    similar = commands.add_parser("similarity", help="which submissions look copied: similarity.html and .csv")
+    similar.add_argument("submissions", type=Path, help="SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb")
+    similar.add_argument("--out", type=Path, required=True, help="folder for similarity.html and similarity.csv")
+    similar.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    similar.add_argument("--against", type=Path, action="append", default=[], metavar="PAST_TERMS_FOLDER",
+                         help="also compare with the submissions of earlier terms in this folder (repeatable)")
+    similar.add_argument("--release-dir", type=Path, default=RELEASE_DIR, help="released notebooks (starter code)")
+    similar.add_argument("--show", type=_positive_int, default=50,
+                         help="pairs per notebook shown side by side in the page (default: 50)")
+    similar.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -106,6 +117,19 @@ def run(args):
 
         folder = write_samples(args.solutions, args.release_dir)
         print(f"sample class written to {folder}")
+        return 0
+    if args.command == "similarity":
+        from autograder.similarity import similarity
+        from autograder.similarity_report import write_report
+
+        started = time.monotonic()
+        found = similarity(args.submissions, args.assignment, args.against, args.solutions, args.release_dir,
+                           show_progress=not args.quiet, shown=args.show)
+        page, sheet = write_report(found, args.out, args.show)
+        for path, reason in found.skipped:
+            print(f"warning: skipped {path}: {reason}", file=sys.stderr)
+        print(f"compared {len(found.pairs)} pair(s) of {found.notebooks} notebook(s) in "
+              f"{time.monotonic() - started:.1f} s; report: {page}, table: {sheet}")
         return 0
     raise AssertionError(args.command)
 
