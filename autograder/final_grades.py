@@ -73,11 +73,22 @@ class AssignmentGrade:
         return sum(q.pending for q in self.questions)
 
 
+@dataclass(frozen=True)
+class GradedAssignment:
+    """An assignment as the exports show it: its LMS names, maximum and graded cells."""
+
+    name: str
+    title: str
+    canvas_id: str
+    max_score: float
+    cells: tuple  # (notebook, grade_id, max_score) of every graded cell
+
+
 @dataclass
 class Term:
     """The grades of the whole term and what the instructor must hear about."""
 
-    assignments: list  # (name, title, canvas id, max score, [(notebook, grade_id, max)]) in course order
+    assignments: list  # GradedAssignment, in the course file's order
     grades: list = field(default_factory=list)  # AssignmentGrade, roster order then the unlisted folders
     not_on_roster: list = field(default_factory=list)
     not_graded_yet: list = field(default_factory=list)  # assignments of the course file without any result
@@ -144,9 +155,10 @@ def term_grades(out_dir, course=None, roster=None, assignments=None):
     for assignment in [a for a in wanted if a in graded]:
         terms = course.assignments.get(assignment) if course else None
         template = next(r for (_, a), r in results.items() if a == assignment)
-        cells = [(c["notebook"], c["grade_id"], c["max_score"]) for c in template["cells"]]
-        term.assignments.append((assignment, terms.title if terms else assignment, terms.canvas_id if terms else "",
-                                 round(sum(m for *_, m in cells), 4), cells))
+        cells = tuple((c["notebook"], c["grade_id"], c["max_score"]) for c in template["cells"])
+        term.assignments.append(GradedAssignment(assignment, terms.title if terms else assignment,
+                                                 terms.canvas_id if terms else "", round(sum(m for *_, m in cells), 4),
+                                                 cells))
         for enrolment, on_roster in students:
             result = results.get((enrolment.student, assignment))
             if result is None:
@@ -154,12 +166,12 @@ def term_grades(out_dir, course=None, roster=None, assignments=None):
                           "cells": [{"notebook": n, "grade_id": g, "max_score": m, "score": 0.0, "status": "missing"}
                                     for n, g, m in cells]}
             questions, auto, by_hand, extra = _question_scores(result, manual)
-            time = (parse_submission_time(result.get("timestamp")) if result["status"] != "missing"
+            time = (parse_submission_time(result.get("timestamp"), zone) if result["status"] != "missing"
                     else SubmissionTime(None, "no submission"))
             lateness = assess(time, terms, enrolment.extension(assignment) if on_roster else timedelta(0), policy,
                               zone)
             if result["status"] == "missing":
-                lateness = Lateness(None, lateness.deadline, None, 0, 0.0, "No submission.")
+                lateness = Lateness(None, lateness.deadline, None, 0, 0.0, "")
             term.grades.append(AssignmentGrade(
                 enrolment, on_roster, assignment, result["status"], questions, auto, by_hand, extra,
                 round(sum(q.max_score for q in questions), 4), lateness,

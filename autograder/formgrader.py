@@ -9,6 +9,8 @@ notebooks, the source and that file, so starting Jupyter in ``OUT`` is enough.
 import shutil
 from pathlib import Path
 
+import nbformat
+
 AUTOGRADED_DIR = "autograded"
 CONFIG_NAME = "nbgrader_config.py"
 SOURCE_DIR = "source"
@@ -35,7 +37,20 @@ def write_autograded(out_dir, student, assignment, notebooks):
         return
     folder.mkdir(parents=True)
     for name, text in notebooks.items():
-        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).write_text(sanitised(text), encoding="utf-8")
+
+
+def sanitised(text):
+    """The notebook ``text`` with nothing in it that runs in the grader's browser: formgrader shows
+    markdown answers and outputs as HTML in the Jupyter server's own pages, where a student's
+    script would act with the instructor's rights. nbconvert's ``SanitizeHTML`` (bleach, the
+    sanitiser nbconvert maintains for this) escapes unsafe HTML in markdown and HTML outputs and
+    drops JavaScript and other active outputs."""
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    notebook = nbformat.reads(text, as_version=4)
+    notebook, _ = SanitizeHTML().preprocess(notebook, {})
+    return nbformat.writes(notebook)
 
 
 def write_course_files(out_dir, course_root, assignments):

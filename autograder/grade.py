@@ -484,6 +484,13 @@ def _is_current(stored, task):
     return bool(stored) and stored.get("digest") == list(task.digest) and stored["status"] not in GRADER_FAULTS
 
 
+def _refresh_timestamp(out_dir, task):
+    stored, timestamp = stored_result(out_dir, task), read_timestamp_text(task.folder)
+    if stored.get("timestamp") != timestamp:
+        path = Path(out_dir) / "results" / task.student / f"{task.assignment}.json"
+        _write_atomically(path, json.dumps({**stored, "timestamp": timestamp}, indent=1))
+
+
 def write_tables(out_dir):
     """Rebuild grades.csv and tests.csv from every stored result; returns the grade rows."""
     out_dir = Path(out_dir)
@@ -537,6 +544,8 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
             # Resume: a submission graded before, unchanged, against the same course, keeps its grade.
             done = [t for t in tasks if _is_current(stored_result(out_dir, t), t)]
             tasks = [t for t in tasks if t not in done]
+            for task in done:  # a collect that brought the same notebook again brought a new time
+                _refresh_timestamp(out_dir, task)
             if done and options.show_progress:
                 print(f"{len(done)} submission(s) unchanged since their last grading: kept", file=sys.stderr)
         bar = progress_bar(total=len(tasks), description="grading", enabled=options.show_progress)

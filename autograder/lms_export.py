@@ -34,8 +34,9 @@ def points(value):
 
 
 def _question_columns(term, title_of):
-    return [(assignment, grade_id, f"{title_of(assignment, title, canvas_id)}: {grade_id}", maximum)
-            for assignment, title, canvas_id, _, cells in term.assignments for _, grade_id, maximum in cells]
+    """(assignment, grade_id, column name, maximum) of every graded cell."""
+    return [(assignment.name, grade_id, f"{title_of(assignment)}: {grade_id}", maximum)
+            for assignment in term.assignments for _, grade_id, maximum in assignment.cells]
 
 
 def _question_scores(grade):
@@ -51,9 +52,9 @@ def _by_student(term):
 
 def canvas_rows(term, id_column="SIS User ID", per_question=False):
     """The rows of a Canvas gradebook import file."""
-    title_of = lambda name, title, canvas_id: f"{title} ({canvas_id})" if canvas_id else title  # noqa: E731
+    title_of = lambda a: f"{a.title} ({a.canvas_id})" if a.canvas_id else a.title  # noqa: E731
     student_columns = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    columns = [(a, title_of(a, t, c), m) for a, t, c, m, _ in term.assignments]
+    columns = [(a.name, title_of(a), a.max_score) for a in term.assignments]
     questions = _question_columns(term, title_of) if per_question else []
     rows = [student_columns + [name for _, name, _ in columns] + [name for *_, name, _ in questions],
             ["Points Possible", "", "", "", ""] + [points(m) for *_, m in columns] + [points(m) for *_, m in questions]]
@@ -79,11 +80,10 @@ def _question_scores_all(grades):
 
 def moodle_rows(term, per_question=False):
     """The rows of a Moodle CSV grade import file."""
-    title_of = lambda name, title, canvas_id: title  # noqa: E731
-    questions = _question_columns(term, title_of) if per_question else []
+    questions = _question_columns(term, lambda a: a.title) if per_question else []
     header = ["lms_id", "Full name", "Section"]
-    for _, title, *_ in term.assignments:
-        header += [title, f"{title} (Feedback)"]
+    for assignment in term.assignments:
+        header += [assignment.title, f"{assignment.title} (Feedback)"]
     rows = [header + [name for *_, name, _ in questions]]
     for grades in _by_student(term).values():
         first = next(iter(grades.values()))
@@ -91,8 +91,8 @@ def moodle_rows(term, per_question=False):
             continue
         person = first.enrolment
         row = [person.lms_id, person.name or person.student, person.section]
-        for assignment, *_ in term.assignments:
-            grade = grades[assignment]
+        for assignment in term.assignments:
+            grade = grades[assignment.name]
             row += [points(grade.final_score), grade.feedback]
         scores = _question_scores_all(grades)
         rows.append(row + [scores.get((a, g), "") for a, g, _, _ in questions])
@@ -107,7 +107,7 @@ LONG_COLUMNS = ["student", "lms_id", "name", "section", "on_roster", "assignment
 
 def long_rows(term, per_question=False):
     """The rows of the long table: one per student and assignment."""
-    questions = _question_columns(term, lambda name, title, canvas_id: name) if per_question else []
+    questions = _question_columns(term, lambda a: a.name) if per_question else []
     rows = [LONG_COLUMNS + [name for *_, name, _ in questions]]
     for grade in term.grades:
         late = grade.lateness

@@ -2,16 +2,18 @@
 written answers by hand in nbgrader's gradebook (its Python API and formgrader's own web API),
 export for the LMS; every number checked against a hand computation."""
 import csv
+import html
 import io
 import json
 import os
-import shutil
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
@@ -22,6 +24,7 @@ from autograder.course_file import load_course_file
 from autograder.grade import Options, grade
 from autograder.release import release
 from autograder.roster import load_roster
+from autograder.submission_time import parse_submission_time
 from tests import tiny_course as tc
 
 OPTIONS = Options(cell_timeout=10, budget=120, jobs=2, show_progress=False)
@@ -51,11 +54,17 @@ cy_extended,1003,Cy Young,B,2
 dee_late,1004,Dee Dee,B,
 eve_missing,1005,Eve Noether,B,
 '''
+HOSTILE_ANSWER = """<img src=x onerror="stolen('answer')">"""
+HOSTILE_OUTPUT = """
+from IPython.display import HTML, Javascript, display
+display(HTML("<script>stolen('html')</script>"))
+display(Javascript("stolen('javascript')"))"""
 # student: (add, mul, written answer, timestamp.txt in nbgrader's format or None)
 SUBMITTED = {
     "ada_complete": (RIGHT_ADD, RIGHT_MUL, "Because a gradient points uphill.", "2026-10-09 21:00:00.000000 UTC"),
-    # 10 minutes after the deadline: inside the grace period.
-    "ben_partial": (RIGHT_ADD, None, "Not sure.", "2026-10-09 22:09:00.000000 UTC"),
+    # 10 minutes after the deadline: inside the grace period. Ben also tries to run script in the
+    # grader's browser, from his written answer and from an output.
+    "ben_partial": (RIGHT_ADD + HOSTILE_OUTPUT, None, "Not sure. " + HOSTILE_ANSWER, "2026-10-09 22:09:00.000000 UTC"),
     # Two days after the due date, but with a two-day extension (deadline 2026-10-11 21:59 UTC).
     "cy_extended": (RIGHT_ADD, RIGHT_MUL, "Momentum averages gradients.", "2026-10-11 20:00:00.000000 UTC"),
     # 3 days 14 h 1 min late: 4 started days, 40% capped at 30%.
@@ -63,6 +72,7 @@ SUBMITTED = {
     # Not on the roster, and no timestamp.txt (copied by hand): counts as on time.
     "zed_unlisted": (RIGHT_ADD, None, "Who am I?", None),
 }
+ADA_RECOLLECTED = "2026-10-09 21:30:00.000000 UTC"
 # Entered by hand: (manual score of the written answer, extra credit, comment)
 MANUAL = {
     "ada_complete": (1.0, None, "Exactly."),
@@ -182,6 +192,8 @@ def term(tmp_path_factory):
     # re-run keeps everybody else's manual grades.
     changed = submissions / "zed_unlisted" / A / tc.NOTEBOOK
     nbformat.write(_submission(assignments / A / tc.NOTEBOOK, RIGHT_ADD, RIGHT_MUL, "Now complete."), changed)
+    # Ada's unchanged notebook collected again later: kept, with its new time.
+    (submissions / "ada_complete" / A / "timestamp.txt").write_text(ADA_RECOLLECTED)
     grade(submissions, out, OPTIONS, solutions)
     exports = {}
     for export_format in ("long", "canvas", "moodle"):
@@ -211,6 +223,15 @@ def test_formgrader_lists_every_submission_with_its_written_answer(term):
     assert "CourseDirectory.root" in config
 
 
+def test_formgrader_runs_nothing_of_the_students(term):
+    """Before the autograded notebooks were sanitised, Ben's page held a live <img onerror> from his
+    answer and <script> elements from his HTML and Javascript outputs (run and seen failing)."""
+    page = term["page"]
+    assert not re.search(r"<img[^>]*onerror", page)
+    assert not re.search(r"<script[^>]*>[^<]*stolen", page)
+    assert "stolen('answer')" in html.unescape(page)  # shown as text for the grader to see
+
+
 def test_autograded_points_before_manual_grading(term):
     assert {s: r["score"] for s, r in term["rows"].items()} == {
         "ada_complete": 5, "ben_partial": 2, "cy_extended": 5, "dee_late": 5, "zed_unlisted": 2}
@@ -238,11 +259,12 @@ def test_long_export_has_every_figure(term):
                (auto, manual, extra, total, percent, final, status), row["student"]
         assert row["max_score"] == "6" and row["on_roster"] == "yes"
     by = {r["student"]: r for r in body}
+    assert by["ada_complete"]["submitted_at"] == "2026-10-09T21:30:00+00:00"  # the time of the second collect
     assert by["dee_late"]["days_late"] == "4" and by["dee_late"]["late_hours"] == "86.02"  # 3 d 14 h 1 min
     assert by["dee_late"]["penalty_points"] == "1.65"
     assert by["ben_partial"]["late_hours"] == "0.17" and by["ben_partial"]["days_late"] == "0"  # in the grace
     assert by["cy_extended"]["deadline"] == "2026-10-11T21:59:00+00:00" and by["cy_extended"]["late_hours"] == "0"
-    assert by["eve_missing"]["note"] == "no submission: 0"
+    assert (by["eve_missing"]["note"], by["eve_missing"]["late_rule"]) == ("no submission: 0", "")
     zed = by["zed_unlisted"]
     # Graded again after his new submission: 5 autograded, his answer waits for a person.
     assert (zed["on_roster"], zed["auto_score"], zed["manual_score"], zed["pending_answers"]) == ("no", "5", "0", "1")
@@ -275,11 +297,11 @@ def test_moodle_export_has_grades_and_feedback(term):
     grades = {r[0]: r[3] for r in rows[1:]}
     assert grades == {"1001": "6", "1002": "2.5", "1003": "6.25", "1004": "3.85", "1005": "0"}
     feedback = {r[0]: r[4] for r in rows[1:]}
-    assert "on time" in feedback["1001"]
+    assert feedback["1001"] == "Submitted 2026-10-09 23:30 CEST, deadline 2026-10-09 23:59 CEST: on time."
     assert "within the grace period" in feedback["1002"]
     assert "extended by 2 days" in feedback["1003"] and "on time" in feedback["1003"]
     assert "30% is deducted" in feedback["1004"] and "4 started days" in feedback["1004"]
-    assert feedback["1005"].startswith("no submission")
+    assert feedback["1005"] == "no submission: 0"
 
 
 def test_feedback_pages_carry_the_final_grade_and_the_rule(term):
@@ -334,3 +356,21 @@ def test_example_course_file_and_roster_are_valid():
     course = load_course_file(example / "course.toml")
     roster = load_roster(course.roster, list(course.assignments))
     assert course.late_policy.percent_per_day > 0 and roster
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-10-09 21:58:02.123456 UTC", "2026-10-09T21:58:02.123456+00:00"),  # nbgrader collect
+    ("2026-10-09 23:58:02.000000 CEST", "2026-10-09T21:58:02+00:00"),  # collect with Exchange.timezone set
+    ("2026-10-09 23:58:02.000000 Europe/Berlin", "2026-10-09T21:58:02+00:00"),
+    ("2026-10-09 23:58:02.000000 +0200", "2026-10-09T21:58:02+00:00"),
+    ("2026-10-09 21:58:02", "2026-10-09T21:58:02+00:00"),  # nbgrader zip_collect (UTC)
+])
+def test_nbgrader_timestamps_are_read_in_utc(text, expected):
+    assert parse_submission_time(text, ZoneInfo("Europe/Berlin")).at.isoformat() == expected
+
+
+@pytest.mark.parametrize("text, words", [(None, "no timestamp.txt"), ("yesterday-ish", "unreadable"),
+                                         ("", "empty"), ("2026-10-09 23:58:02 XYZT", "unknown time zone")])
+def test_unknown_submission_times_say_why(text, words):
+    time_ = parse_submission_time(text)
+    assert time_.at is None and words in time_.problem
