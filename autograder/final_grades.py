@@ -30,6 +30,7 @@ class QuestionScore:
     max_score: float
     by_hand: bool
     pending: bool
+    comment: str = ""  # the grader's comment on the cell
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def _question_scores(result, manual):
             score, hand, pending = (cell["score"] or 0.0), False, cell["status"] == "manual"
             auto += 0.0 if pending else score
         questions.append(QuestionScore(cell["notebook"], cell["grade_id"], score if not pending else 0.0,
-                                       cell["max_score"], hand, pending))
+                                       cell["max_score"], hand, pending, (entry.comment or "") if entry else ""))
     return tuple(questions), round(auto, 4), round(by_hand, 4), round(extra, 4)
 
 

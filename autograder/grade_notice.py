@@ -26,9 +26,14 @@ def notice(grade):
                     for k, v in rows)
     pending = (f"<p>{grade.pending} written answer(s) are not graded yet and count 0 for now.</p>"
                if grade.pending else "")
+    comments = "".join(f"<li><strong>{html.escape(q.grade_id)}</strong>: {html.escape(q.comment)}</li>"
+                       for q in grade.questions if q.comment)
+    comments = f"<p>Comments from your grader:</p><ul>{comments}</ul>" if comments else ""
     return (f'<div id="final-grade" style="border:2px solid #36c;padding:0.8em;margin:1em;font-family:sans-serif">'
             f"<strong>Your grade for {html.escape(grade.assignment)}</strong><table>{table}</table>"
-            f"<p>{html.escape(grade.lateness.rule)}</p>{pending}</div><!-- /final-grade -->")
+            f"<p>{html.escape(grade.lateness.rule)}</p>{pending}{comments}"
+            "<p>The scores further down are the autograder's; this box has the final grade.</p>"
+            "</div><!-- /final-grade -->")
 
 
 def with_notice(page, block):

@@ -308,6 +308,7 @@ def test_feedback_pages_carry_the_final_grade_and_the_rule(term):
     page = (term["out"] / "feedback" / "dee_late" / A / "tiny.html").read_text()
     assert page.count('id="final-grade"') == 1  # exported three times, one notice
     assert "3.85 / 6" in page and "30% is deducted" in page and "Late policy: 10% of the score" in page
+    assert "<strong>answer_why</strong>: Half right." in page  # the grader's comment reaches the student
 
 
 def test_cli_reports_folders_not_on_the_roster(term, capsys):
