@@ -1,4 +1,5 @@
-"""Command line of the course autograder: ``python -m autograder {release,selfcheck,grade,samples,similarity}``."""
+"""Command line of the course autograder:
+``python -m autograder {release,selfcheck,grade,export,samples,similarity}``."""
 import argparse
 import os
 import sys
@@ -57,6 +58,16 @@ def build_parser():
                             "--jobs worker processes on this machine; needs pip install '.[distributed]'")
     _grading_options(grade)
 
+    export = commands.add_parser("export", help="final grades (manual scores, late penalties) for an LMS")
+    export.add_argument("out", type=Path, help="the grading output of grade --out")
+    export.add_argument("--course", type=Path, help="course file with due dates, late policy and roster "
+                                                   "(default: OUT/course.toml when present)")
+    export.add_argument("--format", choices=["long", "canvas", "moodle"], default="long",
+                        help="long: every figure per student and assignment; canvas/moodle: their grade import CSV")
+    export.add_argument("--output", type=Path, help="file to write (default: OUT/grades-FORMAT.csv)")
+    export.add_argument("--per-question", action="store_true", help="add a column per graded cell")
+    export.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+
     samples = commands.add_parser("samples", help="regenerate the sample class in autograder/samples/")
     samples.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
 
@@ -112,6 +123,16 @@ def run(args):
             print(f"warning: kernels could see the course files ({exposed[0]}); see autograder/SECURITY.md",
                   file=sys.stderr)
         return 1 if GRADER_FAULTS & set(counts) else 0
+    if args.command == "export":
+        from autograder.export import export
+        from autograder.lms_export import ExportFormat
+
+        report = export(args.out, args.course, ExportFormat(args.format), args.output, args.per_question,
+                        args.assignment, args.solutions)
+        for warning in report.warnings:
+            print(f"note: {warning}", file=sys.stderr)
+        print(f"{report.rows} row(s) written to {report.path}; final grades added to the feedback pages")
+        return 0
     if args.command == "samples":
         from autograder.sample_class import write_samples
 

@@ -46,8 +46,12 @@ from autograder.course import (
     list_notebooks,
 )
 from autograder.feedback import status_page, with_banner
+from autograder.formgrader import AUTOGRADED_DIR, write_autograded, write_course_files
 from autograder.kernel_site import release_cgroup
+from autograder.manual_grades import (read_manual_grades, record_digests, recorded_digests, restore_manual_grades,
+                                      still_valid)
 from autograder.progress import progress_bar
+from autograder.submission_time import parse_submission_time, read_timestamp_text
 
 GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_score", "status", "message", "graded_at"]
 TEST_COLUMNS = ["student", "assignment", "notebook", "grade_id", "score", "max_score", "status", "message"]
@@ -400,6 +404,8 @@ def grade_notebooks(student, assignment, notebooks, course_root, options, slot, 
         graded = json.loads((scratch / "result.json").read_text())
         feedback_dir = scratch / "feedback" / student / assignment
         result["feedback"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(feedback_dir.glob("*.html"))}
+        executed_dir = scratch / AUTOGRADED_DIR / student / assignment
+        result["autograded"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(executed_dir.glob("*.ipynb"))}
     result.update(graded)
     result.setdefault("message", "")
     if result["status"] == "kernel-died" and not result["message"]:
@@ -458,6 +464,7 @@ def store(result, out_dir):
     if result["status"] in GRADER_FAULTS and path.exists():
         return False
     feedback = result.pop("feedback", {})
+    write_autograded(out_dir, result["student"], result["assignment"], result.pop("autograded", {}))
     result["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(path, json.dumps({k: v for k, v in result.items() if k not in ("log", "error")}, indent=1))
@@ -490,6 +497,13 @@ def stored_result(out_dir, task):
 
 def _is_current(stored, task):
     return bool(stored) and stored.get("digest") == list(task.digest) and stored["status"] not in GRADER_FAULTS
+
+
+def _refresh_timestamp(out_dir, task):
+    stored, timestamp = stored_result(out_dir, task), read_timestamp_text(task.folder)
+    if stored.get("timestamp") != timestamp:
+        path = Path(out_dir) / "results" / task.student / f"{task.assignment}.json"
+        _write_atomically(path, json.dumps({**stored, "timestamp": timestamp}, indent=1))
 
 
 def write_tables(out_dir):
@@ -547,6 +561,8 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
             # Resume: a submission graded before, unchanged, against the same course, keeps its grade.
             done = [t for t in tasks if _is_current(stored_result(out_dir, t), t)]
             tasks = [t for t in tasks if t not in done]
+            for task in done:  # a collect that brought the same notebook again brought a new time
+                _refresh_timestamp(out_dir, task)
             if done and options.show_progress:
                 print(f"{len(done)} submission(s) unchanged since their last grading: kept", file=sys.stderr)
         bar = progress_bar(total=len(tasks), description="grading", enabled=options.show_progress)
@@ -566,23 +582,30 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
                               "status": "grader-error", "message": f"{type(error).__name__}: {error}"}
                 _add_ungraded_notebooks(result, cells[task.assignment])
                 result["digest"] = list(task.digest)
+                result["timestamp"] = read_timestamp_text(task.folder)
                 store(result, out_dir)
                 results.append(result)
                 bar.set_postfix_str(f"{task.student}/{task.assignment}: {result['status']}")
                 bar.update()
-        write_gradebook(out_dir, course_root)
+        for student, assignment in write_gradebook(out_dir, course_root):
+            print(f"{student}/{assignment} changed since it was graded by hand: grade its written answers again",
+                  file=sys.stderr)
+        write_course_files(out_dir, course_root, assignment_names)
     return results, write_tables(out_dir)
 
 
 def write_gradebook(out_dir, course_root):
     """Rebuild ``OUT/gradebook.db`` (nbgrader's own format, for ``nbgrader export`` or manual
-    grading in formgrader) from every stored result, so that it always matches grades.csv."""
+    grading in formgrader) from every stored result, so that it always matches grades.csv; the
+    manual grades of unchanged submissions are carried over (``autograder.manual_grades``).
+    Returns the (student, assignment) pairs whose manual grades were dropped."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
     out_dir = Path(out_dir)
     partial = out_dir / "gradebook.db.partial"
     shutil.copyfile(Path(course_root) / GRADEBOOK, partial)
+    digests = {}
     # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; they say nothing to a user.
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{partial}") as gradebook:
         warnings.simplefilter("ignore", SAWarning)
@@ -592,11 +615,18 @@ def write_gradebook(out_dir, course_root):
             if result["assignment"] not in known or result["status"] in {"missing"} | GRADER_FAULTS:
                 continue
             gradebook.update_or_create_student(result["student"])
-            gradebook.add_submission(result["assignment"], result["student"])
+            gradebook.add_submission(result["assignment"], result["student"],
+                                     timestamp=parse_submission_time(result.get("timestamp")).at)
+            digests[result["student"], result["assignment"]] = result.get("digest", [""])[0]
             for cell in result["cells"]:
                 grade = gradebook.find_grade(cell["grade_id"], cell["notebook"], result["assignment"],
                                              result["student"])
                 manual = cell["status"] == "manual"
                 grade.auto_score, grade.needs_manual_grade = (None if manual else cell["score"]), manual
             gradebook.db.commit()
+        kept, dropped = still_valid(read_manual_grades(out_dir / GRADEBOOK), recorded_digests(out_dir / GRADEBOOK),
+                                    digests)
+        restore_manual_grades(gradebook, kept)
+    record_digests(partial, digests)
     os.replace(partial, out_dir / GRADEBOOK)
+    return dropped
