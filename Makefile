@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
+WORKSPACE ?= workspace
 
-.PHONY: install demo test selfcheck release samples benchmark clean
+.PHONY: install demo test selfcheck release samples benchmark clean student lab
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +42,10 @@ benchmark: $(WITH_DISTRIBUTED)
 
 clean:
 	rm -rf grades .pytest_cache
+
+# Students: a copy of the assignments of their own (never overwritten), and JupyterLab on it.
+student: install
+	$(BIN)/python -m cs_utils start $(WORKSPACE)
+
+lab: student
+	$(BIN)/python -m cs_utils lab $(WORKSPACE)

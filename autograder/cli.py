@@ -39,6 +39,8 @@ def build_parser():
     release.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
     release.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     release.add_argument("--quiet", action="store_true")
+    release.add_argument("--force", action="store_true",
+                         help="replace release files that were changed by hand (default: refuse and list them)")
 
     selfcheck = commands.add_parser("selfcheck", help="solutions score full marks, blank release scores 0")
     selfcheck.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
@@ -59,6 +61,8 @@ def build_parser():
 
     samples = commands.add_parser("samples", help="regenerate the sample class in autograder/samples/")
     samples.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
+    samples.add_argument("--force", action="store_true",
+                         help="replace sample files that were changed by hand (default: refuse and list them)")
     return parser
 
 
@@ -76,7 +80,8 @@ def run(args):
     if args.command == "release":
         from autograder.release import release
 
-        written = release(args.solutions, args.release_dir, args.assignment, show_progress=not args.quiet)
+        written = release(args.solutions, args.release_dir, args.assignment, show_progress=not args.quiet,
+                          force=args.force)
         print(f"released {', '.join(written)} into {args.release_dir}")
         return 0
     if args.command == "selfcheck":
@@ -104,7 +109,7 @@ def run(args):
     if args.command == "samples":
         from autograder.sample_class import write_samples
 
-        folder = write_samples(args.solutions, args.release_dir)
+        folder = write_samples(args.solutions, args.release_dir, force=args.force)
         print(f"sample class written to {folder}")
         return 0
     raise AssertionError(args.command)
