@@ -1,4 +1,4 @@
-"""Student commands: ``python -m cs_utils {start,lab,check}``."""
+"""Student commands: ``python -m cs_utils {start,lab,check,doctor}``."""
 import argparse
 import subprocess
 import sys
@@ -23,6 +23,8 @@ def build_parser():
     check = commands.add_parser("check", help="run a notebook in grading mode and report its visible checks")
     check.add_argument("notebook", type=Path)
     check.add_argument("--timeout", type=int, default=120, help="seconds one cell may run (default: 120)")
+
+    commands.add_parser("doctor", help="what this machine has for the course (Python, PyTorch, GPU, data) and fixes")
     return parser
 
 
@@ -55,6 +57,10 @@ def run(args):
         report = check_notebook(args.notebook, args.timeout)
         print(format_report(report))
         return 0 if report.passed else 1
+    if args.command == "doctor":
+        from cs_utils.doctor import main as doctor
+
+        return doctor()
     raise AssertionError(args.command)
 
 
