@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 WORKSPACE ?= workspace
 
-.PHONY: install install-gpu demo test selfcheck release samples benchmark clean student lab
+.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
 # `pip install torch` gets the CUDA build with about 3 GB of nvidia-* wheels, so `install` first
@@ -67,3 +67,10 @@ student: install
 
 lab: student
 	$(BIN)/python -m cs_utils lab $(WORKSPACE)
+
+# A student's JupyterLab in headless Chromium (Debian's package; Playwright drives it): screenshots
+# in browser-test/. Not part of `make test` (minutes, and it needs the browser).
+browser-test: install
+	command -v chromium >/dev/null || apt-get install -y chromium
+	$(PIP) --quiet -e '.[test,browser]'
+	$(BIN)/python -m tests.browser_check

@@ -35,6 +35,8 @@ DISABLED_LAB_PLUGINS = (
     "@jupyter/nbgrader:assignment-list",
     "@jupyter/nbgrader:validate-assignment",
     "@jupyter/nbgrader:menu",
+    # Works offline: no pop-up asking to fetch Jupyter's news and update checks.
+    "@jupyterlab/apputils-extension:announcements",
 )
 # The server side of the same tools (nbgrader registers them both as one module and one by one).
 DISABLED_SERVER_EXTENSIONS = (
