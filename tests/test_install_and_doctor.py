@@ -40,6 +40,9 @@ def test_environment_yml_agrees_with_the_makefile():
     assert "- -e ." in text
     assert re.search(r"python=3\.11\b", text)
     assert 'requires-python = ">=3.11"' in (COURSE_ROOT / "pyproject.toml").read_text()
+    readme = (COURSE_ROOT / "README.md").read_text()
+    assert f"--index-url {CPU_INDEX} --no-deps torch=={PINNED_TORCH}" in readme
+    assert "make install-gpu CUDA=" in readme and "--force-reinstall" not in readme
 
 
 @pytest.mark.parametrize("cuda, index", [((13, 2), "cu130"), ((12, 9), "cu128"), ((12, 8), "cu128"),
@@ -78,6 +81,9 @@ def test_without_a_gpu_the_cpu_is_fine_and_old_python_is_a_problem():
     assert device[0].status is doctor.Status.OK and "CPU" in device[0].detail
     old = doctor.check_python((3, 10, 12))
     assert old.status is doctor.Status.PROBLEM and "python3.11-venv" in old.fix
+    early = doctor.check_python((3, 11, 0), safe_extraction=False)
+    assert early.status is doctor.Status.NOTE and "CIFAR-10" in early.detail
+    assert doctor.check_python((3, 11, 7), safe_extraction=True).status is doctor.Status.OK
 
 
 def test_doctor_reports_this_machine(capsys):
