@@ -1,5 +1,6 @@
 """Student commands: ``python -m cs_utils {start,lab,check,doctor}``."""
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,8 @@ def run(args):
         if not (args.folder / workspace.JUPYTER_DIR).is_dir():
             _start(args.folder)
         command, environment = workspace.lab_command(args.folder, args.jupyter_args)
+        if os.name == "posix":  # JupyterLab takes this process's place: Ctrl+C and signals reach it
+            os.execve(command[0], command, environment)
         return subprocess.call(command, env=environment)
     if args.command == "check":
         from cs_utils.check import check_notebook, format_report

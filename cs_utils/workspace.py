@@ -127,4 +127,7 @@ def lab_command(folder, extra_args=()):
     """The command line and environment that start JupyterLab on ``folder`` with its student config."""
     folder = Path(folder).resolve()
     environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / JUPYTER_DIR))
-    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}", *extra_args], environment
+    # Containers and fresh cloud VMs often run as root, where JupyterLab refuses to start without it.
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *as_root, *extra_args]
+    return command, environment

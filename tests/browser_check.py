@@ -12,7 +12,6 @@ on, so a check that could not see them would fail here. Screenshots go to OUT (d
 JupyterLab showed no instructor tool.
 """
 import argparse
-import os
 import secrets
 import shutil
 import socket
@@ -44,8 +43,6 @@ def start_lab(folder, token, student_config, log):
     """JupyterLab on ``folder``: with the student configuration, or with the environment's own."""
     port = free_port()
     arguments = ["--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
-    if os.geteuid() == 0:
-        arguments.append("--allow-root")
     command, environment = workspace.lab_command(folder, arguments)
     if not student_config:
         environment.pop("JUPYTER_CONFIG_DIR")
