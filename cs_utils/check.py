@@ -65,20 +65,11 @@ def check_notebook(path, cell_timeout=120, kernel_name="python3"):
 
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
-    environment = {GRADING_ENV_VAR: "1", "MPLBACKEND": "Agg"}
-    saved = {name: os.environ.get(name) for name in environment}
-    os.environ.update(environment)  # the kernel inherits this process's environment
+    environment = dict(os.environ, **{GRADING_ENV_VAR: "1", "MPLBACKEND": "Agg"})
     started = time.monotonic()
-    try:
-        client = NotebookClient(notebook, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
-                                resources={"metadata": {"path": str(path.parent.resolve())}})
-        client.execute()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    client = NotebookClient(notebook, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    client.execute(env=environment)  # passed on to the kernel manager's start_kernel
     results = []
     for cell in notebook.cells:
         if not is_check_cell(cell):
