@@ -9,7 +9,7 @@ WORKSPACE ?= workspace
 .PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
-# `pip install torch` gets the CUDA build with about 3 GB of nvidia-* wheels, so `install` first
+# `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
 # takes torch alone (its dependencies come with the project next) from the CPU index. macOS wheels
 # on PyPI are CPU/MPS builds already. `install-gpu` swaps in the CUDA build for the driver.
 TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
