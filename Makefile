@@ -4,12 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
+WORKSPACE ?= workspace
 
-.PHONY: install demo test selfcheck release samples benchmark clean
+.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark clean student lab
+
+# PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
+# `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
+# takes torch alone (its dependencies come with the project next) from the CPU index. macOS wheels
+# on PyPI are CPU/MPS builds already. `install-gpu` swaps in the CUDA build for the driver.
+TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
+TORCH_INDEX := https://download.pytorch.org/whl
+CUDA ?= cu128
+PIP := $(BIN)/python -m pip install --disable-pip-version-check
 
 $(INSTALLED): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv $(VENV) || \
+	  { echo "No working venv module: on Debian/Ubuntu run: sudo apt-get install python3-venv (python3.11-venv for python3.11)"; exit 1; }
+	if [ "$$(uname -s)" = Linux ]; then $(PIP) --quiet --no-deps torch==$(TORCH_VERSION) --index-url $(TORCH_INDEX)/cpu; fi
+	$(PIP) --quiet -e '.[test]'
 	touch $(INSTALLED)
 
 # The tests also cover grading on a local Dask cluster, an optional extra for users.
@@ -18,6 +30,13 @@ $(WITH_DISTRIBUTED): $(INSTALLED)
 	touch $(WITH_DISTRIBUTED)
 
 install: $(INSTALLED)
+
+# GPU VMs: the CUDA build of PyTorch with the CUDA libraries it needs (nvidia-* wheels), from the
+# index for CUDA (cu126, cu128, cu130: at most the "CUDA Version" that nvidia-smi prints; the
+# doctor names it), then the doctor's report.
+install-gpu: $(INSTALLED)
+	$(PIP) torch==$(TORCH_VERSION)+$(CUDA) --index-url $(TORCH_INDEX)/$(CUDA)
+	$(BIN)/python -m cs_utils doctor
 
 # Regenerate the student release, grade the bundled sample class, print the grade table.
 demo: install
@@ -41,3 +60,17 @@ benchmark: $(WITH_DISTRIBUTED)
 
 clean:
 	rm -rf grades .pytest_cache
+
+# Students: a copy of the assignments of their own (never overwritten), and JupyterLab on it.
+student: install
+	$(BIN)/python -m cs_utils start $(WORKSPACE)
+
+lab: student
+	$(BIN)/python -m cs_utils lab $(WORKSPACE)
+
+# A student's JupyterLab in headless Chromium (Debian's package; Playwright drives it): screenshots
+# in browser-test/. Not part of `make test` (minutes, and it needs the browser).
+browser-test: install
+	command -v chromium >/dev/null || apt-get install -y chromium
+	$(PIP) --quiet -e '.[test,browser]'
+	$(BIN)/python -m tests.browser_check

@@ -40,6 +40,8 @@ def build_parser():
     release.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
     release.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     release.add_argument("--quiet", action="store_true")
+    release.add_argument("--force", action="store_true",
+                         help="replace release files that were changed by hand (default: refuse and list them)")
 
     selfcheck = commands.add_parser("selfcheck", help="solutions score full marks, blank release scores 0")
     selfcheck.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
@@ -70,6 +72,8 @@ def build_parser():
 
     samples = commands.add_parser("samples", help="regenerate the sample class in autograder/samples/")
     samples.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
+    samples.add_argument("--force", action="store_true",
+                         help="replace sample files that were changed by hand (default: refuse and list them)")
 
     similar = commands.add_parser("similarity", help="which submissions look copied: similarity.html and .csv")
     similar.add_argument("submissions", type=Path, help="SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb")
@@ -98,7 +102,8 @@ def run(args):
     if args.command == "release":
         from autograder.release import release
 
-        written = release(args.solutions, args.release_dir, args.assignment, show_progress=not args.quiet)
+        written = release(args.solutions, args.release_dir, args.assignment, show_progress=not args.quiet,
+                          force=args.force)
         print(f"released {', '.join(written)} into {args.release_dir}")
         return 0
     if args.command == "selfcheck":
@@ -136,7 +141,7 @@ def run(args):
     if args.command == "samples":
         from autograder.sample_class import write_samples
 
-        folder = write_samples(args.solutions, args.release_dir)
+        folder = write_samples(args.solutions, args.release_dir, force=args.force)
         print(f"sample class written to {folder}")
         return 0
     if args.command == "similarity":

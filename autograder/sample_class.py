@@ -14,11 +14,11 @@ It is generated from the course itself, so it follows every change of the notebo
 - ``hal_crashing_kernel``: all solved, but the first exercise's cell kills the kernel.
 """
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
 
+from autograder import generated
 from autograder.course import RELEASE_DIR, SOLUTIONS_DIR, list_assignments, list_notebooks
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
@@ -93,22 +93,21 @@ def sample_notebooks(solution, release):
     }
 
 
-def write_samples(solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR, samples_dir=SAMPLES_DIR):
-    """(Re)write the sample class for every assignment; returns its folder."""
-    samples_dir = Path(samples_dir)
-    if samples_dir.exists():
-        shutil.rmtree(samples_dir)
+def write_samples(solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR, samples_dir=SAMPLES_DIR, force=False):
+    """(Re)write the sample class for every assignment; returns its folder. Like ``release``, it
+    replaces or removes only sample files it wrote and nobody changed (``autograder.generated``)."""
+    wanted = {}
     for assignment in list_assignments(solutions_dir):
         for name in list_notebooks(assignment, solutions_dir):
             solution = nbformat.read(Path(solutions_dir) / assignment / name, as_version=4)
             release = nbformat.read(Path(release_dir) / assignment / name, as_version=4)
             for student, content in sample_notebooks(solution, release).items():
-                folder = samples_dir / student / assignment
-                folder.mkdir(parents=True, exist_ok=True)
+                folder = f"{student}/{assignment}"
                 if isinstance(content, str):
-                    (folder / name).write_text(content, encoding="utf-8")
+                    wanted[f"{folder}/{name}"] = content.encode("utf-8")
                 elif content is not None:
-                    (folder / name).write_text(nbformat.writes(content) + "\n", encoding="utf-8")
+                    wanted[f"{folder}/{name}"] = (nbformat.writes(content) + "\n").encode("utf-8")
                 else:
-                    (folder / "NOTHING_SUBMITTED.txt").write_text("This student submitted no notebook.\n")
-    return samples_dir
+                    wanted[f"{folder}/NOTHING_SUBMITTED.txt"] = b"This student submitted no notebook.\n"
+    generated.apply(samples_dir, wanted, lambda relative: True, "samples", force)
+    return Path(samples_dir)

@@ -228,13 +228,18 @@ def test_release_is_deterministic_and_strips_solutions(course, tmp_path):
     assert [c.id for c in notebook.cells] == [c.id for c in tc.solution_notebook().cells]
 
 
-def test_release_removes_files_gone_from_the_source(course, tmp_path):
-    target = tmp_path / "release"
-    shutil.copytree(course["assignments"], target)
-    stale = target / tc.ASSIGNMENT / "old_data.csv"
-    stale.write_text("1,2\n")
-    release(course["solutions"], target, show_progress=False)
+def test_release_removes_files_gone_from_the_source_but_not_files_it_did_not_write(course, tmp_path):
+    solutions, target = tmp_path / "solutions", tmp_path / "release"
+    shutil.copytree(course["solutions"], solutions)
+    (solutions / tc.ASSIGNMENT / "old_data.csv").write_text("1,2\n")
+    release(solutions, target, show_progress=False)
+    stale, notes = target / tc.ASSIGNMENT / "old_data.csv", target / tc.ASSIGNMENT / "notes.txt"
+    assert stale.read_text() == "1,2\n"
+    notes.write_text("my notes\n")
+    (solutions / tc.ASSIGNMENT / "old_data.csv").unlink()
+    release(solutions, target, show_progress=False)
     assert not stale.exists()
+    assert notes.read_text() == "my notes\n"
 
 
 def test_selfcheck_passes_on_a_correct_course_and_fails_on_a_broken_one(course, tmp_path):
