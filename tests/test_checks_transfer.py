@@ -36,7 +36,8 @@ def _grad_mode_restored():
     torch.set_grad_enabled(True)
 
 
-test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
+(test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+ test_dtype_slip_keeps_the_points_with_a_note) = shared_tests(
     run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS)
 
 

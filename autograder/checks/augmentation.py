@@ -7,6 +7,10 @@ offset, jitter is one affine change of the pixel values per image, a PCA shift i
 image along the eigenvectors, and so on; over a large batch the drawn parameters must cover
 their whole range and differ between images. The deterministic functions (``warp_affine``,
 ``ten_crop``, ``predict_ten_crop``, ``fit_pca_color``) are compared with the reference.
+
+Dtype policy (``autograder.checks._common``): float32 images that come back float64 with the right
+values keep their points and the feedback notes it; integer images must come back in their own
+dtype (a float result is not a picture of the same pixels for image tools).
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -14,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from autograder.checks._common import (
     assert_unchanged,
     call,
+    check_dtype,
     fail,
     fresh_rng,
     max_relative_error,
@@ -34,9 +39,7 @@ def _result(name, value, shape, dtype, what="the result"):
         fail(name, f"{what} should be a numpy array, got {type(value).__name__}")
     if value.shape != tuple(shape):
         fail(name, f"{what} should have shape {tuple(shape)}, got {value.shape}")
-    if value.dtype != dtype:
-        fail(name, f"{what} should keep the dtype of the input images ({np.dtype(dtype).name}), "
-                   f"got {value.dtype}; convert back with .astype(images.dtype)")
+    check_dtype(name, value, dtype, what, hint="; convert back with .astype(images.dtype)")
     if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
         fail(name, f"{what} contains NaN or inf")
 

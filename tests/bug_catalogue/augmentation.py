@@ -2,6 +2,8 @@
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
 ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
+``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct answer
+whose result for float32 inputs comes back float64: it keeps the points, and the note names it.
 """
 import numpy as np
 
@@ -395,7 +397,6 @@ BUGS = {
     "warp_forward_mapping": ("warp_affine", warp_forward_mapping, "INVERSE"),
     "warp_about_the_corner": ("warp_affine", warp_about_the_corner, "centre"),
     "warp_first_matrix_for_all": ("warp_affine", warp_first_matrix_for_all, "matrices[n]"),
-    "warp_returns_float64": ("warp_affine", warp_returns_float64, "dtype"),
     "warp_translation_in_x_y_order": ("warp_affine", warp_translation_in_x_y_order, "swapped"),
     "affine_degrees_used_as_radians": ("random_affine", affine_degrees_used_as_radians, "deg2rad"),
     "affine_translation_in_pixels": ("random_affine", affine_translation_in_pixels, "fraction"),
@@ -531,4 +532,20 @@ EQUIVALENTS = {
     "affine_other_composition_order": ("random_affine", affine_other_composition_order),
     "ten_crop_loops": ("ten_crop", ten_crop_loops),
     "predict_one_call_per_crop": ("predict_ten_crop", predict_one_call_per_crop),
+}
+
+
+# --- right values, promoted dtype ----------------------------------------------------------------
+
+def jitter_returns_float64(images, rng, brightness=0.2, contrast=0.2):
+    shape = (len(images), 1, 1, 1)
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=shape)
+    offset = rng.uniform(-brightness, brightness, size=shape)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return np.clip(mean + factor * (images - mean) + offset, 0.0, 1.0)
+
+
+DTYPE_SLIPS = {
+    "warp_returns_float64": ("warp_affine", warp_returns_float64, "came back float64 for float32 inputs"),
+    "jitter_returns_float64": ("color_jitter", jitter_returns_float64, "came back float64 for float32 inputs"),
 }

@@ -2,6 +2,8 @@
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
 ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
+``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct rule whose
+update of float32 weights comes back float64: it keeps the points, and the note names the cause.
 """
 import math
 
@@ -287,7 +289,6 @@ BUGS = {
     "momentum_sign_error": ("sgd_momentum", momentum_sign_error, "sign"),
     "momentum_constant_rho": ("sgd_momentum", momentum_constant_rho, "momentum="),
     "momentum_global_state": ("sgd_momentum", momentum_global_state, ""),
-    "momentum_float64_state": ("sgd_momentum", momentum_float64_state, "dtype"),
     "momentum_mutates_dw": ("sgd_momentum", momentum_mutates_dw, "modified in place"),
     "nesterov_is_plain_momentum": ("nesterov_momentum", nesterov_is_plain_momentum, "first update"),
     "nesterov_missing_lookahead_factor": ("nesterov_momentum", nesterov_missing_lookahead_factor, "first update"),
@@ -427,4 +428,29 @@ EQUIVALENTS = {
     "cosine_closed_form": ("cosine_annealing_warm_restarts", cosine_closed_form),
     "newton_with_inverse": ("newton_step", newton_with_inverse),
     "lbfgs_explicit_matrix": ("lbfgs_direction", lbfgs_explicit_matrix),
+}
+
+
+# --- right values, promoted dtype ----------------------------------------------------------------
+
+def sgd_numpy_float64_rate(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2)
+    return w - np.float64(config["learning_rate"]) * dw, config
+
+
+def adam_np_power(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    beta1, beta2 = config["beta1"], config["beta2"]
+    config["t"] = config.get("t", 0) + 1
+    config["m"] = beta1 * config.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    config["v"] = beta2 * config.get("v", np.zeros_like(w)) + (1 - beta2) * dw**2
+    m_hat = config["m"] / (1 - np.power(beta1, config["t"]))
+    v_hat = config["v"] / (1 - np.power(beta2, config["t"]))
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+DTYPE_SLIPS = {
+    "sgd_numpy_float64_rate": ("sgd", sgd_numpy_float64_rate, "next_w came back float64 for float32 inputs (an operand"),
+    "momentum_float64_state": ("sgd_momentum", momentum_float64_state, "config['velocity'] is float64"),
+    "adam_np_power": ("adam", adam_np_power, "np.power(x, t)"),
 }

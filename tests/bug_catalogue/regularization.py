@@ -4,6 +4,8 @@
 Backward exercises are checked with the student's forward pass, so their entries are pairs
 (backward, forward). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct
 alternative, again with (backward, forward) pairs for backward exercises.
+``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct answer
+whose result for float32 inputs comes back float64: it keeps the points, and the note names it.
 """
 import numpy as np
 
@@ -598,7 +600,6 @@ BUGS = {
     "dropout_ignores_seed": ("dropout_forward", dropout_ignores_seed, "same dropout_param['seed']"),
     "dropout_mask_per_feature": ("dropout_forward", dropout_mask_per_feature, "same mask"),
     "dropout_fixed_default_seed": ("dropout_forward", dropout_fixed_default_seed, "without a seed"),
-    "dropout_float64_mask": ("dropout_forward", dropout_float64_mask, "dtype"),
     "dropout_divides_by_drop_probability": ("dropout_forward", dropout_divides_by_drop_probability, "1 - p"),
     "dropout_drops_at_test_time": ("dropout_forward", dropout_drops_at_test_time, "deterministic"),
     "vanilla_dropout_scales_at_train": ("vanilla_dropout_forward", vanilla_dropout_scales_at_train,
@@ -704,4 +705,16 @@ EQUIVALENTS = {
     "polyak_interpolation_form": ("polyak_update", polyak_interpolation_form),
     "ensemble_running_sum": ("ensemble_predict", ensemble_running_sum),
     "snapshot_epochs_cumulative": ("snapshot_epochs", snapshot_epochs_cumulative),
+}
+
+
+# --- right values, promoted dtype ----------------------------------------------------------------
+
+def l2_gradient_float64_reg(w, reg):
+    return 0.5 * reg * float(np.sum(w * w)), np.float64(reg) * w
+
+
+DTYPE_SLIPS = {
+    "dropout_float64_mask": ("dropout_forward", dropout_float64_mask, "cache[1] is float64"),
+    "l2_gradient_float64_reg": ("l2_penalty", l2_gradient_float64_reg, "grad came back float64"),
 }
