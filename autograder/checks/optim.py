@@ -73,6 +73,26 @@ UPDATE_RULES = {
 }
 
 
+# State whose key and meaning the docstrings fix (momentum's velocity has equivalent forms, so its
+# state is judged by the updates alone).
+STATE_KEYS = {
+    "adagrad": {"grad_squared": "the running sum of squared gradients"},
+    "rmsprop": {"cache": "the moving average of squared gradients"},
+    "adam": {"m": "the first moment, before bias correction", "v": "the second moment, before bias correction",
+             "t": "the number of steps taken"},
+}
+
+
+def _check_state(name, step, student_config, ref_config, dtype):
+    for key, meaning in STATE_KEYS.get(name, {}).items():
+        if key not in student_config:
+            fail(name, f"after step {step} config holds no state under {key!r} ({meaning}), the key the docstring "
+                       f"names; it has {sorted(student_config)}")
+        if max_relative_error(student_config[key], ref_config[key]) > UPDATE_RTOL[dtype]:
+            fail(name, f"the updates match, but after step {step} the state config[{key!r}] differs from "
+                       f"{meaning}")
+
+
 def _gradient(rng, shape, dtype):
     """Gradients with magnitudes in [0.5, 2] and random signs."""
     magnitude = rng.uniform(0.5, 2.0, size=shape)
@@ -118,8 +138,8 @@ def _diagnose(name, step, student_update, expected_update, config, config_text):
         fail(name, f"step 1 matched but step {step} did not (with {config_text}; max relative error {error:.2e}): "
                    "plain SGD has no state, each update is -learning_rate * dw")
     fail(name, f"step 1 matched but step {step} did not (with {config_text}; max relative error {error:.2e}): "
-               "is the state stored in config and read back on the next call, and are the decay "
-               "hyperparameters applied to it?")
+               "step 1 starts from zero state, so what differs is the state carried to the next call (stored "
+               "in config, read back, decayed) or how the update uses it")
 
 
 def _run_trajectory(name, student, rng, shape, dtype, config, config_text):
@@ -145,6 +165,7 @@ def _run_trajectory(name, student, rng, shape, dtype, config, config_text):
         expected_update = expected_w.astype(np.float64) - w.astype(np.float64)
         if max_relative_error(student_update, expected_update) > UPDATE_RTOL[dtype]:
             _diagnose(name, step, student_update, expected_update, config, config_text)
+        _check_state(name, step, student_config, ref_config, dtype)
         w = next_w
     return student_config
 
