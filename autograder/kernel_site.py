@@ -3,7 +3,6 @@ limits, and an ``autograder`` package that is only the stub of ``autograder.kern
 import importlib.util
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -12,38 +11,34 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STUB_MODULE = "from autograder.checks._stub import module_getattr\n\n__getattr__ = module_getattr(__name__)\n"
-
-
-def in_kernel_modules():
-    """Check modules that must run inside the kernel (``RUN_IN_KERNEL = True``): their arguments
-    (PyTorch models, optimizers) cannot cross the plain-data channel."""
-    return {module.stem for module in (PACKAGE_DIR / "checks").glob("*.py")
-            if re.search(r"^RUN_IN_KERNEL = True$", module.read_text(), re.M)}
+PROBE_STUB_MODULE = ("from autograder.checks._probe_{module} import Probe\n"
+                     "from autograder.checks._stub import module_getattr\n\n"
+                     "__getattr__ = module_getattr(__name__, Probe)\n")
 
 
 def write_stub_package(site):
-    """Write the stub ``autograder`` package under ``site``: one stub module per real check module,
-    except modules that run in the kernel, which are copied with their reference module."""
+    """Write the stub ``autograder`` package under ``site``: one stub module per real check module.
+
+    A check module whose arguments cannot cross the plain-data channel (04's PyTorch models) has a
+    trusted helper ``autograder/<module>_probe.py`` that builds them in the kernel from plain data;
+    it is copied beside the stub, which hands the grader that helper's Probe of the student's
+    function. No check or reference code is copied.
+    """
     package = Path(site) / "autograder"
     (package / "checks").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PACKAGE_DIR / "kernel_stub_init.py", package / "__init__.py")
     shutil.copyfile(PACKAGE_DIR / "remote.py", package / "_remote.py")
     (package / "checks" / "__init__.py").write_text("")
     shutil.copyfile(PACKAGE_DIR / "kernel_stub.py", package / "checks" / "_stub.py")
-    shutil.copyfile(PACKAGE_DIR / "checks" / "_common.py", package / "checks" / "_common.py")
-    in_kernel = in_kernel_modules()
     for module in sorted((PACKAGE_DIR / "checks").glob("*.py")):
         if module.name.startswith("_"):
             continue
-        if module.stem not in in_kernel:
+        probe = PACKAGE_DIR / f"{module.stem}_probe.py"
+        if probe.exists():
+            shutil.copyfile(probe, package / "checks" / f"_probe_{module.stem}.py")
+            (package / "checks" / module.name).write_text(PROBE_STUB_MODULE.format(module=module.stem))
+        else:
             (package / "checks" / module.name).write_text(STUB_MODULE)
-            continue
-        shutil.copyfile(module, package / "checks" / module.name)
-        reference = PACKAGE_DIR / "reference" / module.name
-        if reference.exists():
-            (package / "reference").mkdir(exist_ok=True)
-            (package / "reference" / "__init__.py").touch()
-            shutil.copyfile(reference, package / "reference" / module.name)
 
 
 def visibility(scratch, hidden):

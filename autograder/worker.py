@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -27,7 +28,6 @@ from autograder.fork_provisioner import KernelFactory
 from autograder.verifier import NOT_RUN, Verifier, expected_checks
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-CHECK_IMPORT = re.compile(r"\bautograder\.checks\.(\w+)")
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
 DEAD_KERNEL_MARKERS = ("DeadKernelError", "Kernel died", "kernel died")
 
@@ -120,7 +120,7 @@ def confirm_with_verifier(root, assignment, student, verifier):
     """
     from nbgrader.api import Gradebook
 
-    unconfirmed, in_kernel = {}, kernel_site.in_kernel_modules()
+    unconfirmed = {}
     with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
         submission = gradebook.find_submission(assignment, student)
         for notebook in submission.notebooks:
@@ -129,7 +129,7 @@ def confirm_with_verifier(root, assignment, student, verifier):
                     continue
                 source = gradebook.find_source_cell(grade.name, notebook.name, assignment).source
                 names = expected_checks(source)
-                if not names or in_kernel & set(CHECK_IMPORT.findall(source)):
+                if not names:
                     continue
                 confirmed, message = verifier.confirm(grade.name, names)
                 if not confirmed:
@@ -226,10 +226,20 @@ def run_job(job_path):
             os.close(original)
 
 
+def _warm_transfer_checks():
+    from autograder.checks import transfer
+
+    transfer.warm_up()
+
+
 def serve(control_fd, modules):
     """Grade the jobs named on stdin, one per line: say "ready" on ``control_fd`` once started (the
     kernel factory goes on importing in the background), then "done" after each job."""
     KernelFactory.current = KernelFactory(modules)
+    if "torch" in modules:
+        # 04's hidden checks run in this process: pay PyTorch's one-time import costs now, not
+        # within the time limit of the first test cell that waits for them.
+        threading.Thread(target=_warm_transfer_checks, daemon=True).start()
     try:
         with os.fdopen(control_fd, "w", buffering=1) as control:
             control.write("ready\n")

@@ -6,13 +6,15 @@ import pytest
 SEEDS = [0, 1, 2, 12345, 2**32 - 1]
 
 
-def shared_tests(run_check, reference_for, exercises, bugs, equivalents):
-    """The three tests, for a test module to bind to its own names.
+def shared_tests(run_check, reference_for, exercises, bugs, equivalents, slips=None):
+    """The four tests, for a test module to bind to its own names.
 
     ``run_check(exercise, function, seed)`` runs one check; ``reference_for(exercise)`` is what the
-    check takes for the reference; ``bugs`` maps name -> (exercise, function, words) and
-    ``equivalents`` name -> (exercise, function).
+    check takes for the reference; ``bugs`` maps name -> (exercise, function, words),
+    ``equivalents`` name -> (exercise, function) and ``slips`` name -> (exercise, function, words
+    the note must hold).
     """
+    slips = slips or {}
 
     @pytest.mark.parametrize("seed", SEEDS)
     @pytest.mark.parametrize("exercise", exercises)
@@ -36,4 +38,15 @@ def shared_tests(run_check, reference_for, exercises, bugs, equivalents):
         exercise, function = equivalents[name]
         run_check(exercise, function, seed)
 
-    return test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes
+    @pytest.mark.parametrize("seed", SEEDS)
+    @pytest.mark.parametrize("name", sorted(slips) or [pytest.param(None, marks=pytest.mark.skip("no dtype slips"))])
+    def test_dtype_slip_keeps_the_points_with_a_note(name, seed, capsys):
+        exercise, function, words = slips[name]
+        run_check(exercise, function, seed)
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[-1].startswith(f"{exercise}: all")
+        notes = [line for line in lines if line.startswith(f"{exercise}: note: ")]
+        assert notes and all(words in note for note in notes), lines
+
+    return (test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+            test_dtype_slip_keeps_the_points_with_a_note)

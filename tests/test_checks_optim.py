@@ -3,7 +3,7 @@ import pytest
 
 from autograder.checks import optim as checks
 from autograder.reference import optim as reference
-from tests.bug_catalogue.optim import BUGS, EQUIVALENTS
+from tests.bug_catalogue.optim import BUGS, DTYPE_SLIPS, EQUIVALENTS
 from tests.check_harness import shared_tests
 
 EXERCISES = [
@@ -17,8 +17,9 @@ def run_check(exercise, function, seed):
     getattr(checks, f"check_{exercise}")(function, seed=seed)
 
 
-test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
-    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS)
+(test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+ test_dtype_slip_keeps_the_points_with_a_note) = shared_tests(
+    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS, DTYPE_SLIPS)
 
 
 def test_catalogue_covers_every_exercise():

@@ -5,7 +5,7 @@ import pytest
 from autograder.checks import regularization as checks
 from autograder.reference import regularization as reference
 from cs_utils.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
-from tests.bug_catalogue.regularization import BUGS, EQUIVALENTS
+from tests.bug_catalogue.regularization import BUGS, DTYPE_SLIPS, EQUIVALENTS
 from tests.check_harness import shared_tests
 
 FORWARD_OF = {
@@ -42,8 +42,9 @@ def reference_for(exercise):
     return getattr(reference, exercise)
 
 
-test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
-    run_check, reference_for, EXERCISES, BUGS, EQUIVALENTS)
+(test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+ test_dtype_slip_keeps_the_points_with_a_note) = shared_tests(
+    run_check, reference_for, EXERCISES, BUGS, EQUIVALENTS, DTYPE_SLIPS)
 
 
 @pytest.mark.parametrize("exercise", ["dropout_forward", "dropconnect_forward", "stochastic_depth_forward",

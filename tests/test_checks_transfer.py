@@ -1,11 +1,23 @@
-"""The hidden checks of 04 Transfer learning: references pass, catalogued bugs fail, equivalents pass."""
+"""The hidden checks of 04 Transfer learning: references pass, catalogued bugs fail, equivalents pass,
+also over the grader-kernel channel; forged observations fail; the kernel gets no check code."""
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+
 import pytest
 import torch
 
 from autograder.checks import transfer as checks
+from autograder.kernel_site import write_stub_package
 from autograder.reference import transfer as reference
+from autograder.remote import Channel, ChannelClosed
+from autograder.transfer_probe import Probe
 from tests.bug_catalogue.transfer import BUGS, EQUIVALENTS
 from tests.check_harness import shared_tests
+from tests.hostile_transfer_catalogue import FORGED_OBSERVATIONS
 
 EXERCISES = ["get_device", "freeze_backbone", "replace_head", "make_finetune_optimizer", "train_one_epoch",
              "evaluate", "extract_features"]
@@ -24,7 +36,8 @@ def _grad_mode_restored():
     torch.set_grad_enabled(True)
 
 
-test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
+(test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+ test_dtype_slip_keeps_the_points_with_a_note) = shared_tests(
     run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS)
 
 
@@ -71,3 +84,64 @@ def test_simulated_cuda_is_undone():
     with pytest.raises(AssertionError):
         run_check("get_device", lambda: 1 / 0, 0)
     assert torch.cuda.is_available() == available
+
+
+@pytest.fixture
+def kernel_side():
+    """exported(function) -> a grader-side proxy of the kernel's Probe of ``function``, over a real
+    plain-data channel served by a thread, as during grading."""
+    grader_socket, kernel_socket = socket.socketpair()
+    grader, kernel = Channel(grader_socket), Channel(kernel_socket)
+
+    def serve():
+        with contextlib.suppress(ChannelClosed):
+            kernel.serve_until_reply()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield lambda function: grader.decode(kernel.encode(Probe(function)))
+    grader_socket.close()
+    kernel_socket.close()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_checks_run_over_the_plain_data_channel(exercise, kernel_side, capsys):
+    run_check(exercise, kernel_side(getattr(reference, exercise)), 7)
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all")
+
+
+def test_a_bug_fails_over_the_channel_with_its_message(kernel_side):
+    exercise, function, words = BUGS["missing zero_grad"]
+    with pytest.raises(AssertionError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        run_check(exercise, kernel_side(function), 7)
+
+
+@pytest.mark.parametrize("exercise", [exercise for exercise in EXERCISES if exercise != "get_device"])
+def test_forged_observations_fail(exercise, monkeypatch):
+    """The hostile catalogue's forger: observations that claim success without running anything.
+    (get_device is left out: its observation, the device chosen and the text printed, is the whole
+    answer, so writing the right one into it is writing get_device.)"""
+    monkeypatch.setattr(Probe, "__call__", Probe.__call__)  # restored after the test
+    namespace = {}
+    exec(FORGED_OBSERVATIONS.replace("import autograder.checks._probe_transfer as probe",
+                                     "from autograder import transfer_probe as probe")
+         .replace('forged_exercises = {"train_one_epoch"}', f"forged_exercises = {{{exercise!r}}}"), namespace)
+    with pytest.raises(AssertionError):
+        run_check(exercise, getattr(reference, exercise), 3)
+
+
+def test_the_kernel_gets_no_check_or_reference_code(tmp_path):
+    write_stub_package(tmp_path)
+    files = {path.relative_to(tmp_path).as_posix(): path.read_text() for path in tmp_path.rglob("*.py")}
+    assert "autograder/checks/_probe_transfer.py" in files
+    assert not any("reference" in path or "def check_" in text or "autograder.reference" in text
+                   for path, text in files.items())
+    probe_source = files["autograder/checks/_probe_transfer.py"]
+    assert "from autograder" not in probe_source and "import autograder" not in probe_source
+    script = ("from autograder.checks.transfer import check_train_one_epoch\n"
+              "try:\n    import autograder.reference.transfer\nexcept ModuleNotFoundError as error:\n"
+              "    print('refused:', error)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
+    assert "refused: autograder.reference" in result.stdout, result.stderr

@@ -1,22 +1,72 @@
-"""Helpers shared by the hidden checks: fresh randomness, safe calls, comparisons."""
+"""Helpers shared by the hidden checks: fresh randomness, safe calls, comparisons, the dtype policy.
+
+Dtype policy of every NumPy check (01-03): a result whose values are right but whose dtype is a
+wider float than the contract's (float32 inputs, float64 result) keeps its points, and the feedback
+notes the slip, naming the value that came back wider and, where the student's function left it
+in view (a state array in config, an array in the cache), the float64 array that promoted it.
+NumPy's promotion rules make this easy to do by accident (``np.power(beta1, t)`` is a NumPy
+float64 scalar, ``np.zeros(shape)`` a float64 array) and it wastes memory, but it is not a wrong
+answer. Any other dtype (a narrower float, an integer result, a float for integer images) fails.
+"""
 import copy
 import secrets
 
 import numpy as np
 
 
+_NOTES = []
+
+
 def fresh_rng(seed=None):
-    """A new ``numpy.random.Generator`` and the seed that reproduces it.
+    """A new ``numpy.random.Generator`` and the seed that reproduces it; a check starts with it.
 
     Every grading run draws a new seed so that answers cannot be fitted to fixed inputs.
     """
+    _NOTES.clear()
     seed = secrets.randbits(32) if seed is None else seed
     return np.random.default_rng(seed), seed
 
 
 def fail(name, message):
-    """Raise the check failure for exercise ``name``."""
+    """Raise the check failure for exercise ``name`` (notes of slips are dropped: the failure counts)."""
+    _NOTES.clear()
     raise AssertionError(f"{name}: {message}")
+
+
+def float64_arrays(value, where):
+    """Descriptions of the float64 arrays and NumPy float64 scalars inside ``value`` (dicts, lists
+    and tuples searched), each named by its path from ``where``, e.g. ``config['m']``."""
+    if isinstance(value, (np.ndarray, np.floating)) and value.dtype == np.float64:
+        return [where]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in float64_arrays(item, f"{where}[{key!r}]")]
+    if isinstance(value, (list, tuple)):
+        return [found for index, item in enumerate(value) for found in float64_arrays(item, f"{where}[{index}]")]
+    return []
+
+
+def check_dtype(name, value, dtype, what, holders=(), hint=""):
+    """Apply the dtype policy (see the module docstring) to the array ``value``, expected in ``dtype``.
+
+    A wider float records a note, printed with the verdict if the check passes; ``holders`` are
+    (label, object) pairs the student's function returned alongside (config, cache), searched for
+    the float64 arrays that caused it. Any other mismatch fails, with ``hint`` appended.
+    """
+    expected = np.dtype(dtype)
+    if value.dtype == expected:
+        return
+    if value.dtype.kind == "f" and expected.kind == "f" and value.dtype.itemsize > expected.itemsize:
+        causes = [found for label, holder in holders for found in float64_arrays(holder, label)]
+        cause = (f"{', '.join(causes[:3])} {'is' if len(causes) == 1 else 'are'} {value.dtype} and promoted it"
+                 if causes else f"an operand in {value.dtype} (a NumPy float64 scalar such as np.power(x, t) or "
+                                "np.float64(...), or a float64 array) promoted it")
+        note = (f"{name}: note: {what} came back {value.dtype} for {expected.name} inputs ({cause}); the values "
+                f"are right, so no points are lost, but keep the input's dtype (.astype({expected.name}) or "
+                "arrays made with np.zeros_like)")
+        if note not in _NOTES:
+            _NOTES.append(note)
+        return
+    fail(name, f"{what} should keep the input's dtype ({expected.name}), got {value.dtype}{hint}")
 
 
 def call(name, function, *args, **kwargs):
@@ -26,7 +76,9 @@ def call(name, function, *args, **kwargs):
     except NotImplementedError:
         fail(name, "not implemented yet (the function raised NotImplementedError)")
     except Exception as error:  # noqa: BLE001 - any student exception is a failed check
-        fail(name, f"raised {type(error).__name__}: {error}")
+        # An exception of a kind that only exists in the kernel arrives as a RemoteError whose
+        # message starts with its own type name.
+        fail(name, f"raised {error}" if hasattr(error, "type_name") else f"raised {type(error).__name__}: {error}")
 
 
 def max_relative_error(actual, expected):
@@ -68,5 +120,8 @@ def assert_array(name, value, shape, what="the result"):
 
 
 def passed(name, count, seed):
-    """Print the success line shown under the test cell."""
+    """Print the notes of dtype slips, then the success line shown under the test cell."""
+    for note in _NOTES:
+        print(note)
+    _NOTES.clear()
     print(f"{name}: all {count} hidden checks passed (seed {seed})")

@@ -7,6 +7,10 @@ offset, jitter is one affine change of the pixel values per image, a PCA shift i
 image along the eigenvectors, and so on; over a large batch the drawn parameters must cover
 their whole range and differ between images. The deterministic functions (``warp_affine``,
 ``ten_crop``, ``predict_ten_crop``, ``fit_pca_color``) are compared with the reference.
+
+Dtype policy (``autograder.checks._common``): float32 images that come back float64 with the right
+values keep their points and the feedback notes it; integer images must come back in their own
+dtype (a float result is not a picture of the same pixels for image tools).
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -14,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from autograder.checks._common import (
     assert_unchanged,
     call,
+    check_dtype,
     fail,
     fresh_rng,
     max_relative_error,
@@ -34,9 +39,7 @@ def _result(name, value, shape, dtype, what="the result"):
         fail(name, f"{what} should be a numpy array, got {type(value).__name__}")
     if value.shape != tuple(shape):
         fail(name, f"{what} should have shape {tuple(shape)}, got {value.shape}")
-    if value.dtype != dtype:
-        fail(name, f"{what} should keep the dtype of the input images ({np.dtype(dtype).name}), "
-                   f"got {value.dtype}; convert back with .astype(images.dtype)")
+    check_dtype(name, value, dtype, what, hint="; convert back with .astype(images.dtype)")
     if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
         fail(name, f"{what} contains NaN or inf")
 
@@ -391,7 +394,8 @@ def check_pca_color_augment(pca_color_augment, seed=None):
     eigvals, eigvecs = reference.fit_pca_color(_colour_data(rng, 20, 16, 3))
     num_images = 1500
     images = _images(rng, (num_images, 3, 4, 3), 0.4, 0.6)
-    sigma = float(rng.uniform(0.5, 1.5))
+    # Away from 1, so that sigma**2 (the variance) used as the standard deviation shows.
+    sigma = float(rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.4, 1.6)]))
     setting = f"sigma={sigma:.3f}, eigenvalues {np.round(eigvals, 5)}"
     (vals_before, vecs_before) = snapshot(eigvals, eigvecs)
     augmented = _call_unchanged(name, pca_color_augment, images, eigvals, eigvecs, rng, sigma=sigma)
@@ -415,6 +419,9 @@ def check_pca_color_augment(pca_color_augment, seed=None):
         fail(name, "the shifts along different eigenvectors are correlated: draw an independent alpha_i "
                    "for every eigenvector, and take the eigenvectors from the columns of eigvecs")
     stds = alphas.std(axis=0)
+    if np.all(np.abs(stds / sigma**2 - 1) <= 0.15):
+        fail(name, f"the alphas have standard deviation sigma**2 = {sigma**2:.4f}, expected sigma={sigma:.4f} "
+                   f"({setting}): rng.normal(0, sigma) takes the standard deviation, not the variance")
     if np.any(np.abs(stds / sigma - 1) > 0.15):
         fail(name, f"expressed in the eigenvector basis and divided by the eigenvalues, the shifts have "
                    f"standard deviations {np.round(stds, 4)}, expected sigma={sigma:.4f} for every component "
@@ -570,7 +577,7 @@ def check_random_affine(random_affine, seed=None):
         fail(name, f"with {setting} every matrix should be a pure rotation [[cos, -sin], [sin, cos]] "
                    "with zero translation")
     angles = np.degrees(np.arctan2(linear[:, 1, 0], linear[:, 0, 0]))
-    _check_spread(name, np.abs(angles), max_rotation, "rotation angle (degrees)", setting,
+    _check_spread(name, angles, max_rotation, "rotation angle (degrees)", setting,
                   " (np.deg2rad converts the degrees drawn to the radians cos and sin expect)")
 
     max_translation = float(rng.uniform(0.15, 0.3))
@@ -579,7 +586,7 @@ def check_random_affine(random_affine, seed=None):
     if not np.allclose(matrices[:, :, :2], np.eye(2)):
         fail(name, f"with {setting} the linear part of every matrix should be the identity")
     for axis, size, what in [(0, height, "row translation (pixels)"), (1, width, "column translation (pixels)")]:
-        _check_spread(name, np.abs(matrices[:, axis, 2]), max_translation * size, what, setting,
+        _check_spread(name, matrices[:, axis, 2], max_translation * size, what, setting,
                       " (max_translation is a fraction of the height for rows and of the width for columns)")
     if abs(np.corrcoef(matrices[:, 0, 2], matrices[:, 1, 2])[0, 1]) > 0.5:
         fail(name, f"the row and column translations are correlated ({setting}): draw them independently")
@@ -591,7 +598,8 @@ def check_random_affine(random_affine, seed=None):
     if not (np.allclose(np.diagonal(linear, axis1=1, axis2=2), 1)
             and np.allclose(np.min(np.abs(off_diagonal), axis=1), 0)):
         fail(name, f"with {setting} every matrix should be a shear [[1, 0], [s, 1]]")
-    _check_spread(name, np.max(np.abs(off_diagonal), axis=1), max_shear, "shear factor", setting)
+    _check_spread(name, off_diagonal[np.arange(len(off_diagonal)), np.argmax(np.abs(off_diagonal), axis=1)],
+                  max_shear, "shear factor", setting)
 
     max_stretch = float(rng.uniform(0.15, 0.3))
     setting = f"stretch only, max_stretch={max_stretch:.3f}"
@@ -599,7 +607,7 @@ def check_random_affine(random_affine, seed=None):
     if not np.allclose(linear[:, [0, 1], [1, 0]], 0):
         fail(name, f"with {setting} every matrix should be diagonal [[s_row, 0], [0, s_col]]")
     factors = np.stack([linear[:, 0, 0], linear[:, 1, 1]], axis=1)
-    _check_spread(name, np.abs(factors.ravel() - 1), max_stretch, "stretch factor - 1", setting)
+    _check_spread(name, factors.ravel() - 1, max_stretch, "stretch factor - 1", setting)
     if np.allclose(factors[:, 0], factors[:, 1]):
         fail(name, f"the row and column stretch factors are always equal ({setting}): draw them independently")
 
@@ -612,8 +620,10 @@ def check_random_affine(random_affine, seed=None):
     passed(name, 7, seed)
 
 
-def _check_spread(name, magnitudes, largest, what, setting, hint=""):
-    """|values| of a symmetric uniform draw on [-largest, largest]: bounded, per image, covering the range."""
+def _check_spread(name, values, largest, what, setting, hint=""):
+    """Values of a symmetric uniform draw on [-largest, largest]: bounded, per image, covering the
+    range on both sides of zero."""
+    magnitudes = np.abs(values)
     if magnitudes.max() > largest * (1 + 1e-6) + 1e-9:
         fail(name, f"the {what} reached {magnitudes.max():.4f}, beyond the maximum {largest:.4f} ({setting}){hint}")
     if np.ptp(magnitudes) < 1e-9 * max(1.0, largest):
@@ -621,6 +631,11 @@ def _check_spread(name, magnitudes, largest, what, setting, hint=""):
     if magnitudes.max() < 0.8 * largest:
         fail(name, f"the {what} of {len(magnitudes)} images never exceeded {magnitudes.max():.4f}; it should be "
                    f"uniform on [-{largest:.4f}, {largest:.4f}] ({setting}){hint}")
+    for side, extreme in (("negative", values.min()), ("positive", values.max())):
+        if abs(extreme) < 0.5 * largest or (side == "negative") != (extreme < 0):
+            fail(name, f"the {what} of {len(values)} images ranged over [{values.min():.4f}, {values.max():.4f}]: "
+                       f"it is never clearly {side}, but it should be uniform on [-{largest:.4f}, {largest:.4f}] "
+                       f"({setting}){hint}")
 
 
 # --- ten_crop --------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ state carried in the config the student returns, so every correct formulation pa
 example momentum as ``v = rho*v + dw; w -= lr*v`` or ``v = rho*v - lr*dw; w += v``).
 Gradients are drawn with magnitudes in [0.5, 2] so that where epsilon sits (inside or outside the
 square root) cannot change the result beyond the tolerance.
+
+Dtype policy (``autograder.checks._common``): an update of float32 weights that comes back float64
+with the right values keeps its points; the feedback names the value and the float64 state array
+(in config) that promoted it, if there is one.
 """
 import math
 
@@ -14,6 +18,7 @@ from autograder.checks._common import (
     assert_array,
     assert_unchanged,
     call,
+    check_dtype,
     fail,
     fresh_rng,
     max_relative_error,
@@ -68,27 +73,73 @@ UPDATE_RULES = {
 }
 
 
+# State whose key and meaning the docstrings fix (momentum's velocity has equivalent forms, so its
+# state is judged by the updates alone).
+STATE_KEYS = {
+    "adagrad": {"grad_squared": "the running sum of squared gradients"},
+    "rmsprop": {"cache": "the moving average of squared gradients"},
+    "adam": {"m": "the first moment, before bias correction", "v": "the second moment, before bias correction",
+             "t": "the number of steps taken"},
+}
+
+
+def _check_state(name, step, student_config, ref_config, dtype):
+    for key, meaning in STATE_KEYS.get(name, {}).items():
+        if key not in student_config:
+            fail(name, f"after step {step} config holds no state under {key!r} ({meaning}), the key the docstring "
+                       f"names; it has {sorted(student_config)}")
+        if max_relative_error(student_config[key], ref_config[key]) > UPDATE_RTOL[dtype]:
+            fail(name, f"the updates match, but after step {step} the state config[{key!r}] differs from "
+                       f"{meaning}")
+
+
 def _gradient(rng, shape, dtype):
     """Gradients with magnitudes in [0.5, 2] and random signs."""
     magnitude = rng.uniform(0.5, 2.0, size=shape)
     return (magnitude * rng.choice([-1.0, 1.0], size=shape)).astype(dtype)
 
 
-def _diagnose(name, step, student_update, expected_update, config_text):
-    """Explain a mismatch of the update at ``step`` (1-based) as precisely as the numbers allow."""
+def _constant_ratio(student_update, expected_update):
+    """The factor r with student_update = r * expected_update everywhere, or None."""
+    ratios = student_update / expected_update
+    if np.all(np.isfinite(ratios)) and np.ptp(ratios) <= 1e-6 * max(abs(float(np.median(ratios))), 1e-12):
+        return float(np.median(ratios))
+    return None
+
+
+def _adam_correction_factors(config):
+    """Factors by which the first Adam update is off when a bias correction is missing or swapped."""
+    config = config or {}
+    beta1, beta2 = config.get("beta1", 0.9), config.get("beta2", 0.999)
+    return [(1 - beta1) / math.sqrt(1 - beta2), 1 / math.sqrt(1 - beta2), 1 - beta1,
+            ((1 - beta1) / (1 - beta2)) ** 1.5]
+
+
+def _diagnose(name, step, student_update, expected_update, config, config_text):
+    """Explain a mismatch of the update at ``step`` (1-based) by what the numbers show."""
     error = max_relative_error(student_update, expected_update)
     if np.sum(student_update * expected_update) < 0:
         fail(name, f"step {step} moves the weights in the opposite direction to the expected update "
                    f"(with {config_text}): sign error?")
-    if name == "adam" and step == 1:
+    ratio = _constant_ratio(student_update, expected_update) if step == 1 else None
+    if name == "adam" and ratio is not None and any(abs(ratio - f) <= 1e-4 * f for f in _adam_correction_factors(config)):
         fail(name, "the first Adam step should move each weight by about learning_rate, because the "
                    "bias-corrected moments give m_hat / sqrt(v_hat) = sign(dw): bias correction missing or wrong?")
+    if ratio is not None and abs(ratio) < 1e-12:
+        fail(name, f"the first update leaves the weights where they were (with {config_text}), although the "
+                   "gradient is not zero")
+    if ratio is not None:
+        fail(name, f"the first update is {ratio:.4g} times the expected one (with {config_text}): the direction "
+                   "is right, the step size is not")
     if step == 1:
         fail(name, f"the first update differs from the expected one (with {config_text}; max relative "
                    f"error {error:.2e})")
+    if name == "sgd":
+        fail(name, f"step 1 matched but step {step} did not (with {config_text}; max relative error {error:.2e}): "
+                   "plain SGD has no state, each update is -learning_rate * dw")
     fail(name, f"step 1 matched but step {step} did not (with {config_text}; max relative error {error:.2e}): "
-               "is the state stored in config and read back on the next call, and are the decay "
-               "hyperparameters applied to it?")
+               "step 1 starts from zero state, so what differs is the state carried to the next call (stored "
+               "in config, read back, decayed) or how the update uses it")
 
 
 def _run_trajectory(name, student, rng, shape, dtype, config, config_text):
@@ -106,16 +157,15 @@ def _run_trajectory(name, student, rng, shape, dtype, config, config_text):
             fail(name, "should return a tuple (next_w, config)")
         next_w, student_config = result
         assert_array(name, next_w, shape, "next_w")
-        if next_w.dtype != dtype:
-            fail(name, f"next_w should keep the dtype of w ({np.dtype(dtype).name}), got {next_w.dtype}; "
-                       "create state arrays with np.zeros_like(w)")
         if not isinstance(student_config, dict):
             fail(name, f"the returned config should be a dict, got {type(student_config).__name__}")
+        check_dtype(name, next_w, dtype, "next_w", holders=[("config", student_config)])
         expected_w, ref_config = ref_rule(w, dw, ref_config)
         student_update = next_w.astype(np.float64) - w.astype(np.float64)
         expected_update = expected_w.astype(np.float64) - w.astype(np.float64)
         if max_relative_error(student_update, expected_update) > UPDATE_RTOL[dtype]:
-            _diagnose(name, step, student_update, expected_update, config_text)
+            _diagnose(name, step, student_update, expected_update, config, config_text)
+        _check_state(name, step, student_config, ref_config, dtype)
         w = next_w
     return student_config
 

@@ -2,6 +2,8 @@
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
 ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
+``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct answer
+whose result for float32 inputs comes back float64: it keeps the points, and the note names it.
 """
 import numpy as np
 
@@ -395,7 +397,6 @@ BUGS = {
     "warp_forward_mapping": ("warp_affine", warp_forward_mapping, "INVERSE"),
     "warp_about_the_corner": ("warp_affine", warp_about_the_corner, "centre"),
     "warp_first_matrix_for_all": ("warp_affine", warp_first_matrix_for_all, "matrices[n]"),
-    "warp_returns_float64": ("warp_affine", warp_returns_float64, "dtype"),
     "warp_translation_in_x_y_order": ("warp_affine", warp_translation_in_x_y_order, "swapped"),
     "affine_degrees_used_as_radians": ("random_affine", affine_degrees_used_as_radians, "deg2rad"),
     "affine_translation_in_pixels": ("random_affine", affine_translation_in_pixels, "fraction"),
@@ -532,3 +533,150 @@ EQUIVALENTS = {
     "ten_crop_loops": ("ten_crop", ten_crop_loops),
     "predict_one_call_per_crop": ("predict_ten_crop", predict_one_call_per_crop),
 }
+
+
+# --- right values, promoted dtype ----------------------------------------------------------------
+
+def jitter_returns_float64(images, rng, brightness=0.2, contrast=0.2):
+    shape = (len(images), 1, 1, 1)
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=shape)
+    offset = rng.uniform(-brightness, brightness, size=shape)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return np.clip(mean + factor * (images - mean) + offset, 0.0, 1.0)
+
+
+DTYPE_SLIPS = {
+    "warp_returns_float64": ("warp_affine", warp_returns_float64, "came back float64 for float32 inputs"),
+    "jitter_returns_float64": ("color_jitter", jitter_returns_float64, "came back float64 for float32 inputs"),
+}
+
+
+# --- further bugs, written from the contract before reading the checks ---------------------------
+
+def flip_both_axes(images, rng, p=0.5):
+    flip = rng.random(len(images)) < p
+    out = images.copy()
+    out[flip] = images[flip, ::-1, ::-1]
+    return out
+
+
+def flip_ignores_p(images, rng, p=0.5):
+    return reference.random_horizontal_flip(images, rng, 0.5)
+
+
+def crop_pads_channels(images, rng, padding=4, crop_size=None):
+    n, h, w, c = images.shape
+    ch, cw = (h, w) if crop_size is None else (crop_size, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (padding, padding)))
+    out = np.empty((n, ch, cw, padded.shape[-1]), images.dtype)
+    for i in range(n):
+        top = rng.integers(0, h + 2 * padding - ch + 1)
+        left = rng.integers(0, w + 2 * padding - cw + 1)
+        out[i] = padded[i, top:top + ch, left:left + cw]
+    return out
+
+
+def scale_crop_long_side(images, rng, scale_range, crop_size):
+    n, h, w, c = images.shape
+    out = np.empty((n, crop_size, crop_size, c), images.dtype)
+    for i in range(n):
+        length = rng.integers(scale_range[0], scale_range[1] + 1)
+        long = max(h, w)
+        resized = resize_bilinear(images[i:i + 1], int(round(h * length / long)), int(round(w * length / long)))
+        out[i:i + 1] = reference.random_crop(resized, rng, padding=0, crop_size=crop_size)
+    return out
+
+
+def scale_crop_centre_crop(images, rng, scale_range, crop_size):
+    n, h, w, c = images.shape
+    out = np.empty((n, crop_size, crop_size, c), images.dtype)
+    for i in range(n):
+        length = rng.integers(scale_range[0], scale_range[1] + 1)
+        rh, rw = reference.scaled_size(h, w, length)
+        resized = resize_bilinear(images[i:i + 1], rh, rw)
+        top, left = (rh - crop_size) // 2, (rw - crop_size) // 2
+        out[i] = resized[0, top:top + crop_size, left:left + crop_size]
+    return out
+
+
+def jitter_contrast_about_zero(images, rng, brightness=0.2, contrast=0.2):
+    shape = (len(images), 1, 1, 1)
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=shape)
+    offset = rng.uniform(-brightness, brightness, size=shape)
+    return np.clip(factor * images + offset, 0, 1).astype(images.dtype)
+
+
+def pca_fit_covariance_not_divided(images):
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
+    centred = pixels - pixels.mean(axis=0)
+    vals, vecs = np.linalg.eigh(centred.T @ centred)
+    order = np.argsort(vals)[::-1]
+    return vals[order], vecs[:, order]
+
+
+def pca_augment_not_clipped(images, eigvals, eigvecs, rng, sigma=0.1):
+    alphas = rng.normal(0.0, sigma, size=(len(images), len(eigvals)))
+    shifts = (alphas * eigvals) @ eigvecs.T
+    return (images + shifts[:, None, None, :]).astype(images.dtype)
+
+
+def pca_augment_variance_as_scale(images, eigvals, eigvecs, rng, sigma=0.1):
+    return reference.pca_color_augment(images, eigvals, eigvecs, rng, sigma=sigma**2)
+
+
+def warp_nearest_neighbour(images, matrices):
+    n, h, w, _ = images.shape
+    centre = np.array([(h - 1) / 2, (w - 1) / 2])
+    lin, tr = matrices[:, :, :2], matrices[:, :, 2]
+    rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    targets = np.stack([rows, cols], -1).reshape(-1, 2) - centre
+    src = np.einsum("nij,npj->npi", np.linalg.inv(lin), targets[None] - tr[:, None, :]) + centre
+    src = np.round(src.reshape(n, h, w, 2))
+    return bilinear_sample(images, src[..., 0], src[..., 1]).astype(images.dtype)
+
+
+def affine_translation_positive_only(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.1):
+    n, h, w, _ = images.shape
+    angles = np.deg2rad(rng.uniform(-max_rotation, max_rotation, size=n))
+    shears = rng.uniform(-max_shear, max_shear, size=n)
+    stretches = rng.uniform(1 - max_stretch, 1 + max_stretch, size=(n, 2))
+    translations = rng.uniform(0, max_translation, size=(n, 2)) * [h, w]
+    cos, sin = np.cos(angles), np.sin(angles)
+    rot = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], axis=1)
+    shear = np.zeros((n, 2, 2)); shear[:, 0, 0] = shear[:, 1, 1] = 1.0; shear[:, 1, 0] = shears
+    st = np.zeros((n, 2, 2)); st[:, 0, 0], st[:, 1, 1] = stretches[:, 0], stretches[:, 1]
+    m = np.concatenate([rot @ shear @ st, translations[:, :, None]], axis=2)
+    return reference.warp_affine(images, m), m
+
+
+def ten_crop_unflipped_twice(images, crop_size):
+    crops = reference.ten_crop(images, crop_size)[:, :5]
+    return np.concatenate([crops, crops], axis=1)
+
+
+def predict_sums_crops(predict_proba, images, crop_size):
+    return reference.predict_ten_crop(predict_proba, images, crop_size) * 10
+
+
+def predict_max_over_crops(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    n = len(images)
+    return predict_proba(crops.reshape(n * 10, *crops.shape[2:])).reshape(n, 10, -1).max(axis=1)
+
+
+BUGS.update({
+    "flip_both_axes": ("random_horizontal_flip", flip_both_axes, 'mirrored left-right'),
+    "flip_ignores_p": ("random_horizontal_flip", flip_ignores_p, 'p is the probability of flipping'),
+    "crop_pads_channels": ("random_crop", crop_pads_channels, 'should have shape'),
+    "scale_crop_long_side": ("random_scale_crop", scale_crop_long_side, 'raised ValueError'),
+    "scale_crop_centre_crop": ("random_scale_crop", scale_crop_centre_crop, 'largest valid top offset'),
+    "jitter_contrast_about_zero": ("color_jitter", jitter_contrast_about_zero, 'brightness offset ranged'),
+    "pca_fit_covariance_not_divided": ("fit_pca_color", pca_fit_covariance_not_divided, 'covariance of all pixel colours'),
+    "pca_augment_not_clipped": ("pca_color_augment", pca_augment_not_clipped, 'clip them to [0, 1]'),
+    "pca_augment_variance_as_scale": ("pca_color_augment", pca_augment_variance_as_scale, 'not the variance'),
+    "warp_nearest_neighbour": ("warp_affine", warp_nearest_neighbour, 'bilinear_sample'),
+    "affine_translation_positive_only": ("random_affine", affine_translation_positive_only, 'never clearly negative'),
+    "ten_crop_unflipped_twice": ("ten_crop", ten_crop_unflipped_twice, 'mirror image'),
+    "predict_sums_crops": ("predict_ten_crop", predict_sums_crops, 'mean over the 10 crops'),
+    "predict_max_over_crops": ("predict_ten_crop", predict_max_over_crops, 'mean over the 10 crops'),
+})

@@ -2,6 +2,8 @@
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
 ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
+``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct rule whose
+update of float32 weights comes back float64: it keeps the points, and the note names the cause.
 """
 import math
 
@@ -287,7 +289,6 @@ BUGS = {
     "momentum_sign_error": ("sgd_momentum", momentum_sign_error, "sign"),
     "momentum_constant_rho": ("sgd_momentum", momentum_constant_rho, "momentum="),
     "momentum_global_state": ("sgd_momentum", momentum_global_state, ""),
-    "momentum_float64_state": ("sgd_momentum", momentum_float64_state, "dtype"),
     "momentum_mutates_dw": ("sgd_momentum", momentum_mutates_dw, "modified in place"),
     "nesterov_is_plain_momentum": ("nesterov_momentum", nesterov_is_plain_momentum, "first update"),
     "nesterov_missing_lookahead_factor": ("nesterov_momentum", nesterov_missing_lookahead_factor, "first update"),
@@ -428,3 +429,148 @@ EQUIVALENTS = {
     "newton_with_inverse": ("newton_step", newton_with_inverse),
     "lbfgs_explicit_matrix": ("lbfgs_direction", lbfgs_explicit_matrix),
 }
+
+
+# --- right values, promoted dtype ----------------------------------------------------------------
+
+def sgd_numpy_float64_rate(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2)
+    return w - np.float64(config["learning_rate"]) * dw, config
+
+
+def adam_np_power(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    beta1, beta2 = config["beta1"], config["beta2"]
+    config["t"] = config.get("t", 0) + 1
+    config["m"] = beta1 * config.get("m", np.zeros_like(w)) + (1 - beta1) * dw
+    config["v"] = beta2 * config.get("v", np.zeros_like(w)) + (1 - beta2) * dw**2
+    m_hat = config["m"] / (1 - np.power(beta1, config["t"]))
+    v_hat = config["v"] / (1 - np.power(beta2, config["t"]))
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+DTYPE_SLIPS = {
+    "sgd_numpy_float64_rate": ("sgd", sgd_numpy_float64_rate, "next_w came back float64 for float32 inputs (an operand"),
+    "momentum_float64_state": ("sgd_momentum", momentum_float64_state, "config['velocity'] is float64"),
+    "adam_np_power": ("adam", adam_np_power, "np.power(x, t)"),
+}
+
+
+# --- further bugs, written from the contract before reading the checks ---------------------------
+
+def sgd_returns_no_config(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2)
+    return w - config["learning_rate"] * dw, None
+
+
+def momentum_applies_stale_velocity(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+    old = config.get("velocity", np.zeros_like(w))
+    config["velocity"] = config["momentum"] * old - config["learning_rate"] * dw
+    return w + old, config
+
+
+def nesterov_lookahead_sign(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+    mu = config["momentum"]
+    old = config.get("velocity", np.zeros_like(w))
+    v = mu * old - config["learning_rate"] * dw
+    config["velocity"] = v
+    return w + mu * old + (1 + mu) * v, config
+
+
+def adagrad_state_under_other_key(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, epsilon=1e-7)
+    config["cache"] = config.get("cache", np.zeros_like(w)) + dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"]), config
+
+
+def rmsprop_no_sqrt(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    d = config["decay_rate"]
+    config["cache"] = d * config.get("cache", np.zeros_like(w)) + (1 - d) * dw * dw
+    return w - config["learning_rate"] * dw / (config["cache"] + config["epsilon"]), config
+
+
+def adam_stores_corrected_moments(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    b1, b2 = config["beta1"], config["beta2"]
+    t = config.get("t", 0) + 1
+    m = (b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw) / (1 - b1**t)
+    v = (b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw) / (1 - b2**t)
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"]), config
+
+
+def adam_default_learning_rate_1e2(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    b1, b2 = config["beta1"], config["beta2"]
+    t = config.get("t", 0) + 1
+    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + config["epsilon"]), config
+
+
+def step_decay_drops_at_start(learning_rate0, t, drop=0.5, steps_per_drop=10):
+    return learning_rate0 * drop ** (t // steps_per_drop + 1)
+
+
+def exponential_decay_discrete(learning_rate0, t, k=0.1):
+    return learning_rate0 * (1 - k) ** t
+
+
+def inverse_time_decay_sqrt(learning_rate0, t, k=0.1):
+    return learning_rate0 / math.sqrt(1 + k * t)
+
+
+def cosine_restart_one_step_late(learning_rate0, t, period=10, period_mult=1, min_lr=0.0):
+    length, cur = period, t
+    while cur > length:
+        cur -= length
+        length *= period_mult
+    return min_lr + 0.5 * (learning_rate0 - min_lr) * (1 + math.cos(math.pi * cur / length))
+
+
+def newton_plus_sign(w, dw, hessian):
+    return w + np.linalg.solve(hessian, dw)
+
+
+def lbfgs_gamma_inverted(grad, s_history, y_history):
+    q = np.array(grad, dtype=np.float64)
+    rhos = [1.0 / np.dot(y, s) for s, y in zip(s_history, y_history)]
+    alphas = []
+    for s, y, rho in reversed(list(zip(s_history, y_history, rhos))):
+        a = rho * np.dot(s, q)
+        q = q - a * y
+        alphas.append(a)
+    if s_history:
+        s, y = s_history[-1], y_history[-1]
+        q = q * (np.dot(y, y) / np.dot(s, y))
+    for (s, y, rho), a in zip(zip(s_history, y_history, rhos), reversed(alphas)):
+        q = q + (a - rho * np.dot(y, q)) * s
+    return -q
+
+
+def lbfgs_empty_history_returns_grad(grad, s_history, y_history):
+    if not s_history:
+        return np.array(grad, dtype=np.float64)
+    return reference.lbfgs_direction(grad, s_history, y_history)
+
+
+BUGS.update({
+    "sgd_returns_no_config": ("sgd", sgd_returns_no_config, 'should be a dict'),
+    "momentum_applies_stale_velocity": ("sgd_momentum", momentum_applies_stale_velocity, 'leaves the weights where they were'),
+    "nesterov_lookahead_sign": ("nesterov_momentum", nesterov_lookahead_sign, 'step 1 matched but step 2'),
+    "adagrad_state_under_other_key": ("adagrad", adagrad_state_under_other_key, "no state under 'grad_squared'"),
+    "rmsprop_no_sqrt": ("rmsprop", rmsprop_no_sqrt, 'first update differs'),
+    "adam_stores_corrected_moments": ("adam", adam_stores_corrected_moments, "config['m'] differs"),
+    "adam_default_learning_rate_1e2": ("adam", adam_default_learning_rate_1e2, '10 times the expected one'),
+    "step_decay_drops_at_start": ("step_decay", step_decay_drops_at_start, 'at t=0 the rate is learning_rate0'),
+    "exponential_decay_discrete": ("exponential_decay", exponential_decay_discrete, 'default k=0.1'),
+    "inverse_time_decay_sqrt": ("inverse_time_decay", inverse_time_decay_sqrt, 'default k=0.1'),
+    "cosine_restart_one_step_late": ("cosine_annealing_warm_restarts", cosine_restart_one_step_late, 'restarts at t=10'),
+    "newton_plus_sign": ("newton_step", newton_plus_sign, 'land exactly on the minimum'),
+    "lbfgs_gamma_inverted": ("lbfgs_direction", lbfgs_gamma_inverted, 'differs from the two-loop recursion'),
+    "lbfgs_empty_history_returns_grad": ("lbfgs_direction", lbfgs_empty_history_returns_grad, 'should be -grad'),
+})

@@ -4,6 +4,8 @@
 Backward exercises are checked with the student's forward pass, so their entries are pairs
 (backward, forward). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct
 alternative, again with (backward, forward) pairs for backward exercises.
+``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct answer
+whose result for float32 inputs comes back float64: it keeps the points, and the note names it.
 """
 import numpy as np
 
@@ -598,7 +600,6 @@ BUGS = {
     "dropout_ignores_seed": ("dropout_forward", dropout_ignores_seed, "same dropout_param['seed']"),
     "dropout_mask_per_feature": ("dropout_forward", dropout_mask_per_feature, "same mask"),
     "dropout_fixed_default_seed": ("dropout_forward", dropout_fixed_default_seed, "without a seed"),
-    "dropout_float64_mask": ("dropout_forward", dropout_float64_mask, "dtype"),
     "dropout_divides_by_drop_probability": ("dropout_forward", dropout_divides_by_drop_probability, "1 - p"),
     "dropout_drops_at_test_time": ("dropout_forward", dropout_drops_at_test_time, "deterministic"),
     "vanilla_dropout_scales_at_train": ("vanilla_dropout_forward", vanilla_dropout_scales_at_train,
@@ -705,3 +706,127 @@ EQUIVALENTS = {
     "ensemble_running_sum": ("ensemble_predict", ensemble_running_sum),
     "snapshot_epochs_cumulative": ("snapshot_epochs", snapshot_epochs_cumulative),
 }
+
+
+# --- right values, promoted dtype ----------------------------------------------------------------
+
+def l2_gradient_float64_reg(w, reg):
+    return 0.5 * reg * float(np.sum(w * w)), np.float64(reg) * w
+
+
+DTYPE_SLIPS = {
+    "dropout_float64_mask": ("dropout_forward", dropout_float64_mask, "cache[1] is float64"),
+    "l2_gradient_float64_reg": ("l2_penalty", l2_gradient_float64_reg, "grad came back float64"),
+}
+
+
+# --- further bugs, written from the contract before reading the checks ---------------------------
+
+def l2_gradient_halved(w, reg):
+    return 0.5 * reg * float(np.sum(w * w)), 0.5 * reg * w
+
+
+def l1_loss_without_abs(w, reg):
+    return reg * float(np.sum(w)), reg * np.sign(w)
+
+
+def elastic_net_l2_gradient_missing_two(w, reg, beta=0.5):
+    return reg * float(np.sum(beta * w * w + np.abs(w))), reg * (beta * w + np.sign(w))
+
+
+def dropout_keeps_half_always(x, dropout_param):
+    if dropout_param["mode"] == "train":
+        rng = np.random.default_rng(dropout_param.get("seed"))
+        mask = rng.random(x.shape) < 0.5
+        return x * mask / dropout_param["p"], (dropout_param, mask)
+    return x.copy(), (dropout_param, None)
+
+
+def dropout_backward_multiplies_by_p(dout, cache):
+    param, mask = cache
+    if param["mode"] == "train":
+        return dout * mask * param["p"]
+    return dout.copy()
+
+
+def dropconnect_backward_db_mean(dout, cache):
+    dx, dw, _ = reference.dropconnect_backward(dout, cache)
+    return dx, dw, dout.mean(axis=0)
+
+
+def dropconnect_backward_dx_flat(dout, cache):
+    dx, dw, db = reference.dropconnect_backward(dout, cache)
+    return dx.reshape(dx.shape[0], -1), dw, db
+
+
+def bn_running_mean_replaced(x, gamma, beta, bn_param):
+    out, cache = reference.batchnorm_forward(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "train":
+        bn_param["running_mean"] = x.mean(axis=0)
+    return out, cache
+
+
+def bn_gamma_beta_swapped(x, gamma, beta, bn_param):
+    return reference.batchnorm_forward(x, beta, gamma, bn_param)
+
+
+def bn_backward_dbeta_mean(dout, cache):
+    dx, dgamma, _ = reference.batchnorm_backward(dout, cache)
+    return dx, dgamma, dout.mean(axis=0)
+
+
+def bn_alt_forgets_dbeta_term(dout, cache):
+    x_hat, gamma, inv_std = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * x_hat, axis=0)
+    dx = (gamma * inv_std / n) * (n * dout - x_hat * dgamma)
+    return dx, dgamma, dbeta
+
+
+def sd_random_at_test(x, w, b, sd_param):
+    return reference.stochastic_depth_forward(x, w, b, dict(sd_param, mode="train"))
+
+
+def sd_backward_dw_ignores_gate(dout, cache):
+    x, w, pre, gate = cache
+    dx, _, db = reference.stochastic_depth_backward(dout, cache)
+    return dx, x.T @ (dout * (pre > 0)), db
+
+
+def polyak_default_decay_099(w_avg, w, decay=0.99):
+    return reference.polyak_update(w_avg, w, decay)
+
+
+def ensemble_labels_from_first_model(probabilities):
+    mean = np.mean(np.stack(probabilities), axis=0)
+    return mean, np.argmax(probabilities[0], axis=1)
+
+
+def snapshot_epochs_strict_end(num_epochs, period, period_mult=1):
+    ends, end, cycle = [], period, period
+    while end < num_epochs:
+        ends.append(end)
+        cycle *= period_mult
+        end += cycle
+    return ends
+
+
+BUGS.update({
+    "l2_gradient_halved": ("l2_penalty", l2_gradient_halved, '0.5 times what it should be'),
+    "l1_loss_without_abs": ("l1_penalty", l1_loss_without_abs, 'reg * sum(|w|)'),
+    "elastic_net_l2_gradient_missing_two": ("elastic_net_penalty", elastic_net_l2_gradient_missing_two, 'derivative of reg * sum(beta * w**2 + |w|)'),
+    "dropout_keeps_half_always": ("dropout_forward", dropout_keeps_half_always, 'it should be p'),
+    "dropout_backward_multiplies_by_p": ("dropout_backward", (dropout_backward_multiplies_by_p, reference.dropout_forward), 'dout * mask / p'),
+    "dropconnect_backward_db_mean": ("dropconnect_backward", (dropconnect_backward_db_mean, reference.dropconnect_forward), 'db should be dout summed'),
+    "dropconnect_backward_dx_flat": ("dropconnect_backward", (dropconnect_backward_dx_flat, reference.dropconnect_forward), 'dx should have shape'),
+    "bn_running_mean_replaced": ("batchnorm_forward", bn_running_mean_replaced, 'running statistics differ'),
+    "bn_gamma_beta_swapped": ("batchnorm_forward", bn_gamma_beta_swapped, 'gamma scales, beta shifts'),
+    "bn_backward_dbeta_mean": ("batchnorm_backward", (bn_backward_dbeta_mean, reference.batchnorm_forward), 'dbeta should be dout summed'),
+    "bn_alt_forgets_dbeta_term": ("batchnorm_backward_alt", (bn_alt_forgets_dbeta_term, reference.batchnorm_forward), 'dx differs from the gradient'),
+    "sd_random_at_test": ("stochastic_depth_forward", sd_random_at_test, 'test mode must be deterministic'),
+    "sd_backward_dw_ignores_gate": ("stochastic_depth_backward", (sd_backward_dw_ignores_gate, reference.stochastic_depth_forward), 'use the gates stored in the cache'),
+    "polyak_default_decay_099": ("polyak_update", polyak_default_decay_099, 'default decay=0.995'),
+    "ensemble_labels_from_first_model": ("ensemble_predict", ensemble_labels_from_first_model, 'highest average probability'),
+    "snapshot_epochs_strict_end": ("snapshot_epochs", snapshot_epochs_strict_end, 'ending exactly at num_epochs'),
+})

@@ -145,10 +145,11 @@ def optimizer_adam(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, w
 # --- train_one_epoch ---------------------------------------------------------------------------
 
 def _train(model, loader, optimizer, device, zero_grad=True, train_mode=True, move_images=True,
-           move_labels=True, autocast=False):
+           move_labels=True, autocast=False, softmax_first=False, step_before_backward=False,
+           mean_of_batches=False):
     if train_mode:
         model.train()
-    total, count = 0.0, 0
+    losses, sizes = [], []
     for images, labels in loader:
         if move_images:
             images = images.to(device)
@@ -157,12 +158,19 @@ def _train(model, loader, optimizer, device, zero_grad=True, train_mode=True, mo
         if zero_grad:
             optimizer.zero_grad()
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
-            loss = F.cross_entropy(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(labels)
-        count += len(labels)
-    return total / count
+            scores = model(images)
+            loss = F.cross_entropy(F.softmax(scores, dim=1) if softmax_first else scores, labels)
+        if step_before_backward:
+            optimizer.step()
+            loss.backward()
+        else:
+            loss.backward()
+            optimizer.step()
+        losses.append(loss.item())
+        sizes.append(len(labels))
+    if mean_of_batches:
+        return sum(losses) / len(losses)
+    return sum(loss * size for loss, size in zip(losses, sizes)) / sum(sizes)
 
 
 def train_without_zero_grad(model, loader, optimizer, device, scaler=None):
@@ -462,3 +470,118 @@ EQUIVALENTS = {
     "evaluation in inference mode": ("evaluate", evaluate_inference_mode),
     "features under a no_grad decorator": ("extract_features", features_decorated),
 }
+
+
+# --- further bugs, written from the contract before reading the checks ---------------------------
+
+def device_without_call():
+    device = torch.device("cuda" if torch.cuda.is_available else "cpu")
+    print(f"device: {device}")
+    return device
+
+
+def freeze_all_children_but_last(model):
+    for child in list(model.children())[:-1]:
+        for p in child.parameters():
+            p.requires_grad = False
+    return model
+
+
+def freeze_head_bias_stays_frozen(model):
+    for p in model.parameters():
+        p.requires_grad = False
+    model.fc.weight.requires_grad = True
+    return model
+
+
+def head_without_bias(model, num_classes):
+    model.fc = nn.Linear(model.fc.in_features, num_classes, bias=False)
+    return model
+
+
+def head_from_out_features(model, num_classes):
+    model.fc = nn.Linear(model.fc.out_features, num_classes)
+    return model
+
+
+def head_returns_head(model, num_classes):
+    model.fc = nn.Linear(model.fc.in_features, num_classes)
+    return model.fc
+
+
+def optimizer_head_in_both_groups(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    head = [p for p in model.fc.parameters() if p.requires_grad]
+    everything = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.SGD([{"params": head, "lr": learning_rate},
+                            {"params": everything, "lr": learning_rate * backbone_lr_factor}],
+                           lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+
+
+def optimizer_ignores_weight_decay(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    return reference.make_finetune_optimizer(model, learning_rate, backbone_lr_factor, momentum, 0.0)
+
+
+def optimizer_divides_by_factor(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    return reference.make_finetune_optimizer(model, learning_rate, 1 / backbone_lr_factor, momentum, weight_decay)
+
+
+def train_mean_of_batch_means(model, loader, optimizer, device, scaler=None):
+    return _train(model, loader, optimizer, device, mean_of_batches=True)
+
+
+def train_softmax_before_loss(model, loader, optimizer, device, scaler=None):
+    return _train(model, loader, optimizer, device, softmax_first=True)
+
+
+def train_step_before_backward(model, loader, optimizer, device, scaler=None):
+    return _train(model, loader, optimizer, device, step_before_backward=True)
+
+
+def evaluate_accuracy_in_percent(model, loader, device):
+    loss, accuracy = reference.evaluate(model, loader, device)
+    return loss, 100 * accuracy
+
+
+def evaluate_swapped(model, loader, device):
+    loss, accuracy = reference.evaluate(model, loader, device)
+    return accuracy, loss
+
+
+def features_reversed_order(backbone, loader, device):
+    backbone.eval()
+    feats, labs = [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            feats.insert(0, backbone(images.to(device)).float().cpu())
+            labs.append(labels)
+    return torch.cat(feats), torch.cat(labs)
+
+
+def features_as_lists(backbone, loader, device):
+    backbone.eval()
+    feats, labs = [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            feats.append(backbone(images.to(device)).float().cpu())
+            labs.append(labels)
+    return feats, labs
+
+
+BUGS.update({
+    "device_without_call": ("get_device", device_without_call, 'expected the CPU'),
+    "freeze_all_children_but_last": ("freeze_backbone", freeze_all_children_but_last, 'head parameter fc.weight is frozen'),
+    "freeze_head_bias_stays_frozen": ("freeze_backbone", freeze_head_bias_stays_frozen, 'head parameter fc.bias is frozen'),
+    "head_without_bias": ("replace_head", head_without_bias, 'no bias'),
+    "head_from_out_features": ("replace_head", head_from_out_features, "old head's in_features"),
+    "head_returns_head": ("replace_head", head_returns_head, 'should return the model'),
+    "optimizer_head_in_both_groups": ("make_finetune_optimizer", optimizer_head_in_both_groups, 'more than one parameter group'),
+    "optimizer_ignores_weight_decay": ("make_finetune_optimizer", optimizer_ignores_weight_decay, 'weight_decay 0.0'),
+    "optimizer_divides_by_factor": ("make_finetune_optimizer", optimizer_divides_by_factor, 'learning_rate / backbone_lr_factor'),
+    "train_mean_of_batch_means": ("train_one_epoch", train_mean_of_batch_means, 'weight each batch by its size'),
+    "train_softmax_before_loss": ("train_one_epoch", train_softmax_before_loss, 'on the raw scores'),
+    "train_step_before_backward": ("train_one_epoch", train_step_before_backward, 'saw no gradient'),
+    "evaluate_accuracy_in_percent": ("evaluate", evaluate_accuracy_in_percent, 'a percentage?'),
+    "evaluate_swapped": ("evaluate", evaluate_swapped, 'swapped'),
+    "features_reversed_order": ("extract_features", features_reversed_order, "in the loader's order"),
+    "features_as_lists": ("extract_features", features_as_lists, 'should be tensors'),
+})
