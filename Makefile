@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 
-.PHONY: install demo test selfcheck release samples benchmark clean
+.PHONY: install demo test selfcheck release samples benchmark claims clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ samples: install
 
 benchmark: $(WITH_DISTRIBUTED)
 	$(BIN)/python benchmarks/grading_speed.py
+
+# Run the solution notebooks in full mode and check every claim of their prose against their
+# printed numbers (minutes; not part of `make test`).
+claims: install
+	$(BIN)/python benchmarks/claims.py
 
 clean:
 	rm -rf grades .pytest_cache
