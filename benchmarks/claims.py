@@ -149,6 +149,19 @@ CLAIMS = [
           "the Polyak average beats the raw weights at the end and over the epochs",
           lambda x: x["averaged_mean"] > x["raw_mean"]
           and beyond_noise(x, "averaged_epochs", "raw_epochs", higher_is_better=True)),
+    # 03 augmentation
+    Claim("03_augmentation", "03.augmentation-closes-gap",
+          "augmentation raises validation and test accuracy and shrinks the gap, beyond the noise",
+          lambda x: beyond_noise(x, "augmented_val", "plain_val", higher_is_better=True)
+          and beyond_noise(x, "augmented_test", "plain_test", higher_is_better=True)
+          and beyond_noise(x, "augmented_gap", "plain_gap")),
+    Claim("03_augmentation", "03.test-time-crops",
+          "crops only: 5 crops beat the centre crop and 10 crops fall below 5 (unseen mirrors), beyond the noise; "
+          "crops + flips: 10 and 5 crops within the noise, centre crop below the crops-only network's",
+          lambda x: beyond_noise(x, "crops_5", "crops_centre", higher_is_better=True)
+          and beyond_noise(x, "crops_5", "crops_10", higher_is_better=True)
+          and within_noise(x, "flips_5", "flips_10")
+          and beyond_noise(x, "crops_centre", "flips_centre", higher_is_better=True)),
 ]
 CLAIMS_BY_ID = {claim.claim_id: claim for claim in CLAIMS}
 
