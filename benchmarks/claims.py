@@ -111,6 +111,9 @@ CLAIMS = [
           lambda x: not any(beyond_noise(x, name, "constant", higher_is_better=True)
                             for name in ("step_decay_same_start", "step_decay_tuned_start",
                                          "cosine_same_start", "cosine_tuned_start"))),
+    Claim("01_optimizers", "01.lbfgs-full-batch-only",
+          "full batch: L-BFGS ends far below Adam (100x); minibatches: L-BFGS ends above Adam",
+          lambda x: x["lbfgs_full"] * 100 < x["adam_full"] and x["lbfgs_minibatch"] > x["adam_minibatch"]),
     # 02 regularization
     Claim("02_regularization", "02.dropout-scaling-exact-before-relu-only",
           "scaling matches the mean of dropout and of an affine layer (1%), but not after a ReLU (>20% off)",
