@@ -7,10 +7,10 @@ one BLAS thread, outputs kept only in a temporary folder), reads those lines, ap
 registered below for each id, and prints a table: notebook, claim, numbers, holds. A claim the
 notebook never printed counts as failed, and so does a printed id without a check here.
 
-    python benchmarks/claims.py [--only 01_optimizers ...] [--executed DIR]
+    python benchmarks/claims.py [--only 01_optimizers ...] [--keep DIR | --executed DIR]
 
-`--executed DIR` reads notebooks executed earlier (DIR/<assignment>/*.ipynb) instead of running
-them. Exit status 1 when a claim fails. Runs for minutes; it is `make claims`, not part of
+`--keep DIR` keeps the executed notebooks (DIR/<assignment>/*.ipynb); `--executed DIR` reads such
+notebooks instead of running them. Exit status 1 when a claim fails. Runs for minutes; it is `make claims`, not part of
 `make test`.
 """
 import argparse
@@ -166,6 +166,33 @@ CLAIMS = [
           and beyond_noise(x, "crops_5", "crops_10", higher_is_better=True)
           and within_noise(x, "flips_5", "flips_10")
           and beyond_noise(x, "crops_centre", "flips_centre", higher_is_better=True)),
+    # 04 transfer learning; keys: linear, top_block, all, from_scratch
+    Claim("04_transfer_learning", "04.table.similar-little",
+          "similar, little data: every pretrained strategy beats from scratch (at its own tuned rate) by > 50 "
+          "points; the linear classifier within 4 points of the best fine-tuning",
+          lambda x: all(x[f"{name}_mean"] - x["from_scratch_mean"] > 0.5 for name in ("linear", "top_block", "all"))
+          and max(x["top_block_mean"], x["all_mean"]) - x["linear_mean"] < 0.04),
+    Claim("04_transfer_learning", "04.table.similar-more",
+          "similar, more data: fine-tuning (top block or all) beats the linear classifier beyond the noise, "
+          "the two within the noise; from scratch below 0.3",
+          lambda x: beyond_noise(x, "top_block", "linear", higher_is_better=True)
+          and beyond_noise(x, "all", "linear", higher_is_better=True)
+          and within_noise(x, "top_block", "all") and x["from_scratch_mean"] < 0.3),
+    Claim("04_transfer_learning", "04.table.different-little",
+          "different, little data: the linear classifier on top features is the worst, beyond the noise; "
+          "fine-tune all and from scratch are the best two, within the noise of each other",
+          lambda x: all(beyond_noise(x, name, "linear", higher_is_better=True)
+                        for name in ("top_block", "all", "from_scratch"))
+          and within_noise(x, "all", "from_scratch")
+          and min(x["all_mean"], x["from_scratch_mean"]) > x["top_block_mean"]),
+    Claim("04_transfer_learning", "04.table.different-more",
+          "different, more data: the linear classifier is the worst; from scratch within 3 points of the best",
+          lambda x: x["linear_mean"] < min(x["top_block_mean"], x["all_mean"], x["from_scratch_mean"])
+          and max(x["top_block_mean"], x["all_mean"]) - x["from_scratch_mean"] < 0.03),
+    Claim("04_transfer_learning", "04.stages",
+          "different target, little data: a lower stage's features beat the top stage's, beyond the noise",
+          lambda x: beyond_noise(x, "different_stage2", "different_stage3", higher_is_better=True)
+          or beyond_noise(x, "different_stage1", "different_stage3", higher_is_better=True)),
 ]
 CLAIMS_BY_ID = {claim.claim_id: claim for claim in CLAIMS}
 
@@ -219,7 +246,7 @@ def execute(path, out_dir):
     os.environ.update(environment)  # the kernel inherits this process's environment
     started, cpu_started = time.perf_counter(), _children_cpu_seconds()
     try:
-        NotebookClient(notebook, timeout=900, kernel_name="python3",
+        NotebookClient(notebook, timeout=3600, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     except CellExecutionError as error:
         # The claims after the failing cell are reported as not printed.
@@ -267,17 +294,20 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", default=None, help="assignment folders to run (default: all)")
     parser.add_argument("--executed", type=Path, default=None,
                         help="read notebooks executed earlier from this folder instead of running them")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="write the executed notebooks into this folder (for --executed) instead of a temporary one")
     args = parser.parse_args(argv)
     assignments = args.only or list_assignments()
     results, timings = [], []
     with tempfile.TemporaryDirectory(prefix="claims-") as scratch:
+        scratch = args.keep or scratch
         for assignment in assignments:
             for name in list_notebooks(assignment):
                 if args.executed is not None:
                     notebook = nbformat.read(args.executed / assignment / name, as_version=4)
                 else:
                     out_dir = Path(scratch) / assignment
-                    out_dir.mkdir(exist_ok=True)
+                    out_dir.mkdir(parents=True, exist_ok=True)
                     notebook, seconds, cpu_seconds = execute(SOLUTIONS_DIR / assignment / name, out_dir)
                     timings.append((assignment, seconds, cpu_seconds))
                     print(f"ran {assignment}/{name} in full mode: {seconds:.0f} s wall, {cpu_seconds:.0f} s CPU",
