@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 WORKSPACE ?= workspace
 
-.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark clean student lab
+.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark claims clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
 # `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
@@ -57,6 +57,11 @@ samples: install
 
 benchmark: $(WITH_DISTRIBUTED)
 	$(BIN)/python benchmarks/grading_speed.py
+
+# Run the solution notebooks in full mode and check every claim of their prose against their
+# printed numbers (minutes; not part of `make test`).
+claims: install
+	$(BIN)/python benchmarks/claims.py
 
 clean:
 	rm -rf grades .pytest_cache
