@@ -1,8 +1,10 @@
 """The hidden checks of 00 Foundations: references pass, catalogued bugs fail, equivalents pass."""
+import nbformat
 import numpy as np
 import pytest
 
 from autograder.checks import foundations as checks
+from autograder.course import SOLUTIONS_DIR
 from autograder.reference import foundations as reference
 from cs_utils.gradient_check import eval_numerical_gradient_array, rel_error
 from tests.bug_catalogue.foundations import BUGS, EQUIVALENTS
@@ -25,11 +27,31 @@ SINGLE = {
 EXERCISES = [*PAIRS, *SINGLE]
 
 
+def _hidden_cell_adapter():
+    """The code of the notebook's hidden early-stopping cell that wraps the class for the check."""
+    notebook = nbformat.read(SOLUTIONS_DIR / "00_foundations" / "foundations.ipynb", as_version=4)
+    source = next(cell.source for cell in notebook.cells if cell.get("id") == "test-early-stopping")
+    return source.split("### BEGIN HIDDEN TESTS")[1].split("check_early_stopping(early_stopping_session)")[0]
+
+
+ADAPTER = _hidden_cell_adapter()
+
+
+def early_stopping_session(tracker_class):
+    """The session the hidden cell builds around ``tracker_class``, built by that cell's own code."""
+    namespace = {"EarlyStopping": tracker_class}
+    exec(ADAPTER, namespace)  # noqa: S102 - our own notebook's hidden cell
+    return namespace["early_stopping_session"]
+
+
 def run_check(exercise, function, seed):
-    """Run one check; pair exercises take a (forward, backward) or (fit, apply) pair."""
+    """Run one check; pair exercises take a (forward, backward) or (fit, apply) pair, and the
+    early-stopping class is wrapped as the hidden test cell wraps it."""
     check = getattr(checks, f"check_{exercise}")
     if exercise in PAIRS:
         check(*function, seed=seed)
+    elif exercise == "early_stopping":
+        check(early_stopping_session(function), seed=seed)
     else:
         check(function, seed=seed)
 
@@ -69,6 +91,8 @@ def test_unimplemented_function_is_reported(exercise):
         raise NotImplementedError()
 
     function = (not_implemented, not_implemented) if exercise in PAIRS else not_implemented
+    if exercise == "early_stopping":
+        function = type("NotImplementedTracker", (), {"__init__": not_implemented})
     with pytest.raises(AssertionError, match="not implemented"):
         run_check(exercise, function, 0)
 

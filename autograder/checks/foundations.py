@@ -477,55 +477,61 @@ def _tracker_settings(rng):
     ]
 
 
-def _run_tracker(name, student_class, kwargs, values, rng):
-    """Feed ``values`` to the student's tracker and the reference until the reference stops."""
-    tracker = call(name, student_class, **kwargs)
+def _run_tracker(name, session, kwargs, values, rng):
+    """Feed ``values`` to one student tracker and the reference until the reference stops."""
+    params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+    step = call(name, session, kwargs, copy.deepcopy(params))
     expected = reference.EarlyStopping(**kwargs)
     arguments = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
     for epoch, value in enumerate(values):
         history = f"EarlyStopping({arguments}) after the values {values[:epoch + 1]}"
-        stop = call(name, tracker.step, value, params)
+        update = {key: rng.normal(size=array.shape) for key, array in params.items()}
+        result = _unpack(name, call(name, step, value, update), 4, "(stop, best_value, best_epoch, best_params)")
+        stop, best_value, best_epoch, best_params = result
         expected_stop = expected.step(value, params)
         if not isinstance(stop, (bool, np.bool_)):
             fail(name, f"step should return True or False, got {type(stop).__name__}")
         if bool(stop) != expected_stop:
             fail(name, f"{history}: step returned {bool(stop)}, expected {expected_stop} (stop once the value has "
                        "not improved by more than min_delta for patience consecutive steps)")
-        for attribute in ("best_value", "best_epoch"):
-            if not hasattr(tracker, attribute):
-                fail(name, f"the tracker has no attribute {attribute}")
-        if tracker.best_value != expected.best_value:
-            fail(name, f"{history}: best_value is {tracker.best_value!r}, expected {expected.best_value!r}")
-        if tracker.best_epoch != expected.best_epoch:
-            fail(name, f"{history}: best_epoch is {tracker.best_epoch!r}, expected {expected.best_epoch!r} (the "
-                       "first call of step is epoch 0)")
-        best = getattr(tracker, "best_params", None)
-        if not (isinstance(best, dict) and best.keys() == params.keys()
-                and all(np.array_equal(best[k], expected.best_params[k]) for k in params)):
-            if isinstance(best, dict) and all(np.array_equal(best.get(k), params[k]) for k in params):
+        if best_value != expected.best_value:
+            fail(name, f"{history}: best_value is {best_value!r}, expected {expected.best_value!r}")
+        if best_epoch != expected.best_epoch:
+            fail(name, f"{history}: best_epoch is {best_epoch!r}, expected {expected.best_epoch!r} (the first call "
+                       "of step is epoch 0)")
+        for key in params:
+            params[key] = params[key] + update[key]
+        if not (isinstance(best_params, dict) and best_params.keys() == params.keys()
+                and all(np.array_equal(best_params[k], expected.best_params[k]) for k in params)):
+            if isinstance(best_params, dict) and all(np.array_equal(best_params.get(k), params[k]) for k in params):
                 fail(name, f"{history}: best_params changed when training went on: store a deep copy "
                            "(copy.deepcopy(params)), not the dict itself or a shallow copy")
             fail(name, f"{history}: best_params should be the params passed with the best value")
         if expected_stop:
             return
-        # Training updates the weights in place, as a plain SGD loop would.
-        for array in params.values():
-            array += rng.normal(size=array.shape)
     fail(name, "internal error: the reference never stopped")
 
 
-def check_early_stopping(EarlyStopping, seed=None):
-    """Check the class ``EarlyStopping(patience, min_delta=0.0, mode="max")`` and its ``step``."""
+def check_early_stopping(early_stopping_session, seed=None):
+    """Check the class ``EarlyStopping(patience, min_delta=0.0, mode="max")`` through a session.
+
+    Objects stay in the student's kernel, so the hidden test cell wraps the class:
+    ``early_stopping_session(kwargs, params)`` builds ``EarlyStopping(**kwargs)`` and returns
+    ``step(value, update)``, which calls ``tracker.step(value, params)``, reads
+    ``(stop, best_value, best_epoch, best_params)``, then adds ``update`` to the arrays of ``params``
+    in place (as a training loop would) and returns what it read. A shallow copy in ``best_params``
+    thus shows the update.
+    """
     name = "early_stopping"
     rng, seed = fresh_rng(seed)
     settings = _tracker_settings(rng)
     for kwargs, values in settings:
-        _run_tracker(name, EarlyStopping, kwargs, list(values) + [values[-1]] * 10, rng)
-    first, second = call(name, EarlyStopping, patience=3), call(name, EarlyStopping, patience=3)
-    call(name, first.step, 0.9, {"w": np.zeros(1)})
-    call(name, second.step, 0.1, {"w": np.ones(1)})
-    if first.best_value != 0.9 or second.best_value != 0.1:
+        _run_tracker(name, early_stopping_session, kwargs, list(values) + [values[-1]] * 10, rng)
+    first = call(name, early_stopping_session, {"patience": 3}, {"w": np.zeros(1)})
+    second = call(name, early_stopping_session, {"patience": 3}, {"w": np.ones(1)})
+    first_best = _unpack(name, call(name, first, 0.9, {"w": np.zeros(1)}), 4, "from step")[1]
+    second_best = _unpack(name, call(name, second, 0.1, {"w": np.zeros(1)}), 4, "from step")[1]
+    if first_best != 0.9 or second_best != 0.1:
         fail(name, "two trackers share their state: keep it on self (set in __init__), not on the class")
     passed(name, len(settings) + 1, seed)
 
