@@ -91,6 +91,18 @@ def max_relative_error(actual, expected):
     return float(np.max(np.abs(actual - expected) / np.maximum(np.abs(actual) + np.abs(expected), 1e-12), initial=0.0))
 
 
+def scaled_error(actual, expected):
+    """Largest ``|a - e|`` relative to the largest ``|e|``; inf on shape mismatch or non-finite values.
+
+    Unlike ``max_relative_error`` it does not blow up where an expected entry is near zero.
+    """
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+        return np.inf
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-30)
+    return float(np.max(np.abs(actual - expected), initial=0.0)) / scale
+
+
 def snapshot(*arrays):
     """Deep copies of the inputs, to detect mutation afterwards."""
     return [copy.deepcopy(a) for a in arrays]

@@ -25,6 +25,7 @@ from autograder.checks._common import (
     fail,
     fresh_rng,
     passed,
+    scaled_error,
     snapshot,
 )
 from autograder.reference import regularization as reference
@@ -35,17 +36,8 @@ RTOL = {np.float64: 1e-9, np.float32: 1e-5}
 RATE_SIGMAS = 6.0
 
 
-def _error(actual, expected):
-    """Largest absolute difference relative to the largest expected magnitude; inf on mismatch."""
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
-        return np.inf
-    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-30)
-    return float(np.max(np.abs(actual - expected), initial=0.0)) / scale
-
-
 def _close(actual, expected, dtype=np.float64):
-    return _error(actual, expected) <= RTOL[dtype]
+    return scaled_error(actual, expected) <= RTOL[dtype]
 
 
 def _keep_probability(rng):
