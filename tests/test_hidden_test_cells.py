@@ -2,8 +2,9 @@
 
 A grading kernel runs every hidden test cell, and IPython keeps the source of whatever it ran, so a
 submission can always read the cells it is graded with. They may therefore hold nothing worth
-stealing: no expected values, no solution code, only imports of checks and calls that hand the
-student's own functions to checks that run in the grader (autograder/SECURITY.md).
+stealing: no expected values, no solution code, only imports of checks, adapters that hold no
+value (they drive the student's objects through plain calls) and calls that hand the student's own
+functions to checks that run in the grader (autograder/SECURITY.md).
 """
 import ast
 import re
@@ -37,6 +38,15 @@ def rule_breaks(region):
                 problems.append(f"call of something other than a check: {ast.unparse(statement)}")
             if call.keywords or not all(isinstance(arg, ast.Name) for arg in call.args):
                 problems.append(f"a check given more than the student's names: {ast.unparse(statement)}")
+        elif isinstance(statement, ast.FunctionDef):
+            # An adapter that drives the student's objects for a check (e.g. a class through plain
+            # calls) is allowed while it holds no value at all: no constant beyond docstrings.
+            docstrings = {id(node.body[0].value) for node in ast.walk(statement)
+                          if isinstance(node, ast.FunctionDef) and ast.get_docstring(node) is not None}
+            constants = [node for node in ast.walk(statement)
+                         if isinstance(node, ast.Constant) and id(node) not in docstrings]
+            if constants:
+                problems.append(f"an adapter holding values {[c.value for c in constants]}: {statement.name}")
         else:
             problems.append(f"statement other than a check call: {ast.unparse(statement)}")
     return problems
@@ -60,6 +70,7 @@ def test_hidden_test_cells_only_call_checks_in_the_grader(path):
     "check_sgd(lambda w, dw, config=None: (w - 0.1 * dw, config))",
     "def sgd(w, dw, config=None):\n    return w - dw, config",
     "from autograder.reference.optim import sgd",
+    "def session(kwargs):\n    return EarlyStopping(patience=2).step(0.8, {})\ncheck_early_stopping(session)",
 ])
 def test_the_rule_rejects_a_cell_worth_stealing(region):
     assert rule_breaks(region)
