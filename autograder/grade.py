@@ -52,6 +52,8 @@ GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_scor
 TEST_COLUMNS = ["student", "assignment", "notebook", "grade_id", "score", "max_score", "status", "message"]
 # Statuses that describe the grader, not the submission: such a result never replaces an earlier one.
 GRADER_FAULTS = {"grader-error"}
+# A spreadsheet evaluates a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -477,16 +479,33 @@ def _is_current(stored, task):
     return bool(stored) and stored.get("digest") == list(task.digest) and stored["status"] not in GRADER_FAULTS
 
 
+def spreadsheet_safe(value):
+    """``value`` as a CSV cell no spreadsheet runs: text that would start a formula (student folder
+    names, messages of the student's exceptions) gets a leading single quote, as OWASP advises."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+class SafeDictWriter(csv.DictWriter):
+    """``csv.DictWriter`` whose every cell goes through ``spreadsheet_safe``; every CSV the grader
+    writes uses it."""
+
+    def writerow(self, rowdict):
+        return super().writerow({key: spreadsheet_safe(value) for key, value in rowdict.items()})
+
+    def writerows(self, rowdicts):
+        return super().writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rowdicts)
+
+
 def write_tables(out_dir):
     """Rebuild grades.csv and tests.csv from every stored result; returns the grade rows."""
     out_dir = Path(out_dir)
     results = [json.loads(p.read_text()) for p in sorted((out_dir / "results").glob("*/*.json"))]
     grade_rows = [summarise(r) for r in results]
     grades, tests = io.StringIO(), io.StringIO()
-    writer = csv.DictWriter(grades, GRADE_COLUMNS)
+    writer = SafeDictWriter(grades, GRADE_COLUMNS)
     writer.writeheader()
     writer.writerows(grade_rows)
-    writer = csv.DictWriter(tests, TEST_COLUMNS, extrasaction="ignore")
+    writer = SafeDictWriter(tests, TEST_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for result in results:
         for cell in result.get("cells", []):
