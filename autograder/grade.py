@@ -44,7 +44,7 @@ from autograder.course import (
     list_assignments,
     list_notebooks,
 )
-from autograder.feedback import status_page, with_banner
+from autograder.feedback import feedback_page, install_mathjax
 from autograder.kernel_site import release_cgroup
 from autograder.progress import progress_bar
 
@@ -452,12 +452,13 @@ def store(result, out_dir):
     if feedback_dir.exists():
         shutil.rmtree(feedback_dir)
     feedback_dir.mkdir(parents=True)
-    if not feedback:
+    if not feedback:  # not run: a page per notebook with the status and the zero scores
         names = sorted({cell["notebook"] for cell in result.get("cells", [])}) or [result["assignment"]]
-        feedback = {f"{name}.html": status_page(result) for name in names}
-    elif result["status"] != "ok":
-        feedback = {name: with_banner(page, result) for name, page in feedback.items()}
+        feedback = {f"{name}.html": None for name in names}
+    mathjax = os.path.relpath(install_mathjax(out_dir), feedback_dir)
+    row = summarise(result)
     for name, page in feedback.items():
+        page = feedback_page(page, result, row, name.removesuffix(".html"), mathjax)
         (feedback_dir / name).write_text(page, encoding="utf-8")
     return True
 

@@ -6,6 +6,9 @@ against the grader before its defence was added (each test says what happened th
 """
 import csv
 import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
 
 import nbformat
 import pytest
@@ -22,6 +25,27 @@ FORMULA_NAMES = ["@SUM(1+1)", "+cmd|' -C calc'!A0", '=HYPERLINK("evil.example","
 FORMULA_ERROR = "def mul(a, b):\n    raise type('=2+5', (Exception,), {})('boom')"
 
 
+SCRIPTS = """from IPython.display import HTML, Javascript, Markdown, display
+display(HTML('<script>document.title = "PWNED-html"</script><img src=x onerror="document.title = \\'PWNED-img\\'">'))
+display(Javascript('document.title = "PWNED-js"'))
+display(Markdown('<script>document.title = "PWNED-md-output"</script>'))"""
+MARKDOWN = """The loss $L(w) = \\frac{1}{2}\\|w\\|^2$ and a table:
+
+| step | loss |
+|------|------|
+| 1    | 0.5  |
+
+<script>document.title = "PWNED-markdown"</script><iframe src="javascript:document.title = 'PWNED-frame'"></iframe>
+<a href="javascript:document.title = 'PWNED-link'">click</a>"""
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _with_scripts(notebook):
+    """Outputs and markdown that run code in the browser of whoever opens the feedback."""
+    notebook.cells.insert(1, new_markdown_cell(MARKDOWN))
+    notebook.cells.insert(2, new_code_cell(SCRIPTS))
+
+
 def _complete(released, mul=MUL, edit=None):
     return tc.student_notebook(released, ADD, mul, edit)
 
@@ -35,6 +59,7 @@ def graded(tmp_path_factory):
     released = assignments / tc.ASSIGNMENT / tc.NOTEBOOK
     notebooks = {name: _complete(released) for name in FORMULA_NAMES}
     notebooks["formula_in_message"] = _complete(released, FORMULA_ERROR)
+    notebooks["scripts_in_feedback"] = _complete(released, edit=_with_scripts)
     for student, notebook in notebooks.items():
         path = submissions / student / tc.ASSIGNMENT / tc.NOTEBOOK
         path.parent.mkdir(parents=True)
@@ -67,3 +92,53 @@ def test_formula_named_students_are_graded(graded):
     for name in FORMULA_NAMES:
         row = graded["rows"][name]
         assert (row["status"], row["score"]) == ("ok", 5)
+
+
+def _feedback(graded, student):
+    return (graded["out"] / "feedback" / student / tc.ASSIGNMENT / "tiny.html").read_text(encoding="utf-8")
+
+
+class _Elements(HTMLParser):
+    """Every start tag of a page with its attributes."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.elements = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def test_feedback_keeps_no_script_of_the_student(graded):
+    """Before: the page held the student's ``<script>``, ``onerror=``, ``display(Javascript)``,
+    ``<iframe src=javascript:>`` and ``javascript:`` link as written."""
+    elements = _Elements(_feedback(graded, "scripts_in_feedback")).elements
+    scripts = [attrs for tag, attrs in elements if tag == "script"]
+    assert scripts == [{"src": "../../../mathjax/course-config.js"}, {"src": "../../../mathjax/tex-svg.js"}]
+    assert not [tag for tag, _ in elements if tag in ("iframe", "object", "embed", "svg", "form")]
+    assert not [(tag, name) for tag, attrs in elements for name in attrs if name.startswith("on")]
+    links = [value for _, attrs in elements for name, value in attrs.items() if name in ("href", "src")]
+    assert not [link for link in links if not link.startswith(("#", "http", "data:image/", "../../../mathjax/"))]
+    policy = [attrs["content"] for tag, attrs in elements if attrs.get("http-equiv") == "Content-Security-Policy"]
+    assert policy and "script-src 'self';" in policy[0] and "default-src 'none'" in policy[0]
+
+
+def _open_in_chromium(path):
+    """The DOM of the page at ``path`` once a headless Chromium has run its scripts."""
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--virtual-time-budget=10000",
+               "--dump-dom", path.as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_in_a_browser_no_student_script_runs_and_formulas_render(graded):
+    """Before: Chromium showed the title the student's script set, and the formula as raw
+    ``$L(w)$`` (MathJax came from a CDN, out of reach offline)."""
+    page = graded["out"] / "feedback" / "scripts_in_feedback" / tc.ASSIGNMENT / "tiny.html"
+    dom = _open_in_chromium(page)
+    assert "<title>00_tiny / tiny: scripts_in_feedback</title>" in dom
+    assert "PWNED" not in dom.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert '<mjx-container class="MathJax' in dom and "$L(w)" not in dom
+    assert "<td>0.5</td>" in dom
