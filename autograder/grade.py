@@ -74,6 +74,8 @@ class Options:
     max_size_mb: float = 50.0
     memory_mb: int = 4096
     file_mb: int = 256
+    cell_output_mb: float = 1.0  # output a cell may keep (the rest is cut, with a note)
+    notebook_output_mb: float = 10.0
     processes: int = 256
     jobs: int = os.cpu_count() or 1
     cluster: str = ""  # a Dask scheduler address, or "local" for a Dask cluster on this machine
@@ -324,7 +326,11 @@ def grading_environment():
     # The grader's own environment provides the kernel, whatever kernelspecs the user has.
     jupyter_path = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
                                                  os.environ.get("JUPYTER_PATH")]))
-    return {**os.environ, **GRADING_ENVIRONMENT, "JUPYTER_PATH": jupyter_path}
+    environment = {**os.environ, **GRADING_ENVIRONMENT, "JUPYTER_PATH": jupyter_path}
+    # ipykernel stops capturing what is written to file descriptors 1 and 2 under pytest; kernels
+    # graded from a test must capture it as in any other run.
+    environment.pop("PYTEST_CURRENT_TEST", None)
+    return environment
 
 
 def submission_digest(task):
@@ -385,6 +391,7 @@ def grade_notebooks(student, assignment, notebooks, course_root, options, slot, 
         job = {"root": str(scratch), "assignment": assignment, "student": student,
                "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json"),
                "memory_mb": options.memory_mb, "file_mb": options.file_mb, "processes": options.processes,
+               "cell_output_mb": options.cell_output_mb, "notebook_output_mb": options.notebook_output_mb,
                "hidden": [str(Path(p).resolve()) for p in (course_root, *hidden)]}
         (scratch / "job.json").write_text(json.dumps(job))
         try:

@@ -149,6 +149,8 @@ def grade(job):
     jupyter_path = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_dir), jupyter_path]))
     GradedExecute.verifier = verifier
+    GradedExecute.cell_output_bytes = int(job["cell_output_mb"] * 2**20)
+    GradedExecute.notebook_output_bytes = int(job["notebook_output_mb"] * 2**20)
     api = nbgrader_api(root, job["cell_timeout"])
     started = time.monotonic()
     try:

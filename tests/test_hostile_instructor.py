@@ -46,6 +46,14 @@ def _with_scripts(notebook):
     notebook.cells.insert(2, new_code_cell(SCRIPTS))
 
 
+FLOOD = "import os\nfor _ in range(40):\n    os.write(1, b'x' * 2**20 + b'\\n')\nprint('after the flood')"
+
+
+def _with_flood(notebook):
+    """40 MB written to file descriptor 1 in 1 MB lines: the line limit does not cap bytes."""
+    notebook.cells.insert(2, new_code_cell(FLOOD))
+
+
 def _complete(released, mul=MUL, edit=None):
     return tc.student_notebook(released, ADD, mul, edit)
 
@@ -60,6 +68,7 @@ def graded(tmp_path_factory):
     notebooks = {name: _complete(released) for name in FORMULA_NAMES}
     notebooks["formula_in_message"] = _complete(released, FORMULA_ERROR)
     notebooks["scripts_in_feedback"] = _complete(released, edit=_with_scripts)
+    notebooks["output_flood"] = _complete(released, edit=_with_flood)
     for student, notebook in notebooks.items():
         path = submissions / student / tc.ASSIGNMENT / tc.NOTEBOOK
         path.parent.mkdir(parents=True)
@@ -142,3 +151,13 @@ def test_in_a_browser_no_student_script_runs_and_formulas_render(graded):
     assert "PWNED" not in dom.split("<title>", 1)[1].split("</title>", 1)[0]
     assert '<mjx-container class="MathJax' in dom and "$L(w)" not in dom
     assert "<td>0.5</td>" in dom
+
+
+def test_output_is_capped_in_bytes_with_a_note(graded):
+    """Before: the 40 MB the kernel wrote with ``os.write`` were all kept (a 40 MB feedback page,
+    and as much again in the grading process)."""
+    row = graded["rows"]["output_flood"]
+    assert (row["status"], row["score"]) == ("ok", 5)
+    page = graded["out"] / "feedback" / "output_flood" / tc.ASSIGNMENT / "tiny.html"
+    assert page.stat().st_size < 2 * OPTIONS.cell_output_mb * 2**20
+    assert "output cut by the grader: this cell wrote more than 1 MB" in page.read_text(encoding="utf-8")
