@@ -69,8 +69,10 @@ STATUS_WORDS = {
     "ok": "Your notebook was run and graded.",
     "invalid-notebook": "The file you submitted could not be read as a Jupyter notebook (it may be cut short or "
                         "corrupted), so nothing in it could be graded. Open it in Jupyter, save it, and submit again.",
-    "too-large": "The file you submitted is larger than the grader accepts, so it was not opened. Clear the "
-                 "outputs (Edit > Clear Outputs of All Cells), save, and submit again.",
+    "too-large": "The file you submitted is larger (or has more cells) than the grader accepts, so it was not "
+                 "opened. Clear the outputs (Edit > Clear Outputs of All Cells), save, and submit again.",
+    "outside-link": "The notebook in your submission is a link to a file elsewhere, not a notebook, so it was not "
+                    "opened. Submit the notebook file itself.",
     "wrong-notebook": "The notebook you submitted is not this assignment's notebook (none of its exercises are "
                       "in it). Check that you uploaded the right file.",
     "missing": "No notebook was found in your submission for this assignment.",

@@ -12,9 +12,11 @@ from html.parser import HTMLParser
 
 import nbformat
 import pytest
+
+from autograder import cli
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from autograder.grade import FORMULA_STARTS, Options, grade
+from autograder.grade import FORMULA_STARTS, MAX_CELLS, Options, grade
 from autograder.release import release
 from tests import tiny_course as tc
 
@@ -54,6 +56,15 @@ def _with_flood(notebook):
     notebook.cells.insert(2, new_code_cell(FLOOD))
 
 
+PATTERN_NAMES = ["glob[1]", "line\nbreak", "star*", "dollar$HOME"]
+EMPTY_CELL = b'{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ""}'
+FILES = {
+    "deep_json": b"[" * 100_000 + b"]" * 100_000,
+    "many_cells": (b'{"cells": [' + b", ".join([EMPTY_CELL] * (MAX_CELLS + 1))
+                   + b'], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
+}
+
+
 def _complete(released, mul=MUL, edit=None):
     return tc.student_notebook(released, ADD, mul, edit)
 
@@ -69,13 +80,25 @@ def graded(tmp_path_factory):
     notebooks["formula_in_message"] = _complete(released, FORMULA_ERROR)
     notebooks["scripts_in_feedback"] = _complete(released, edit=_with_scripts)
     notebooks["output_flood"] = _complete(released, edit=_with_flood)
+    notebooks.update({name: _complete(released) for name in PATTERN_NAMES})
     for student, notebook in notebooks.items():
         path = submissions / student / tc.ASSIGNMENT / tc.NOTEBOOK
         path.parent.mkdir(parents=True)
         nbformat.write(notebook, path)
+    for student, content in FILES.items():
+        path = submissions / student / tc.ASSIGNMENT / tc.NOTEBOOK
+        path.parent.mkdir(parents=True)
+        path.write_bytes(content)
+    outside = root / "elsewhere" / tc.ASSIGNMENT
+    outside.mkdir(parents=True)
+    nbformat.write(_complete(released), outside / tc.NOTEBOOK)
+    (submissions / "linked_folder").symlink_to(outside.parent, target_is_directory=True)
+    (submissions / "linked_solution" / tc.ASSIGNMENT).mkdir(parents=True)
+    (submissions / "linked_solution" / tc.ASSIGNMENT / tc.NOTEBOOK).symlink_to(
+        solutions / tc.ASSIGNMENT / tc.NOTEBOOK)
     out = root / "out"
     results, rows = grade(submissions, out, OPTIONS, solutions)
-    return {"root": root, "solutions": solutions, "out": out, "results": {r["student"]: r for r in results},
+    return {"root": root, "solutions": solutions, "submissions": submissions, "out": out, "results": {r["student"]: r for r in results},
             "rows": {r["student"]: r for r in rows}}
 
 
@@ -161,3 +184,37 @@ def test_output_is_capped_in_bytes_with_a_note(graded):
     page = graded["out"] / "feedback" / "output_flood" / tc.ASSIGNMENT / "tiny.html"
     assert page.stat().st_size < 2 * OPTIONS.cell_output_mb * 2**20
     assert "output cut by the grader: this cell wrote more than 1 MB" in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("student", PATTERN_NAMES)
+def test_any_folder_name_is_graded(graded, student):
+    """Before: ``glob[1]`` and a name with a line break got ``grader-error`` (nbgrader takes the
+    student id for a glob pattern and a path part), and the run exited non-zero."""
+    row = graded["rows"][student]
+    assert (row["status"], row["score"]) == ("ok", 5), row["message"]
+
+
+@pytest.mark.parametrize("student, status, words", [
+    ("deep_json", "invalid-notebook", "nests brackets"),
+    ("many_cells", "too-large", f"{MAX_CELLS + 1:,} cells"),
+    ("linked_folder", "outside-link", "outside the submissions folder"),
+    ("linked_solution", "outside-link", "outside the submissions folder"),
+])
+def test_hostile_files_are_refused_with_a_status(graded, student, status, words):
+    """Before: 100,000 nested brackets raised RecursionError (``grader-error``); a notebook of many
+    empty cells was validated in the grade command itself (400,000 took 77 s) and graded; a
+    notebook that links to ``solutions/`` (or a student folder that links elsewhere) was followed
+    and graded with full marks."""
+    row = graded["rows"][student]
+    assert (row["status"], row["score"]) == (status, 0)
+    assert words in row["message"]
+
+
+def test_the_command_exits_zero_when_only_submissions_fail(graded, capsys):
+    """Before: the ``grader-error`` of ``glob[1]`` made ``grade`` exit with status 1. (Run again on
+    the same output, every grade is current and kept, so this grades nothing anew.)"""
+    status = cli.main(["--solutions", str(graded["solutions"]), "grade", str(graded["submissions"]),
+                       "--out", str(graded["out"]), "--quiet", "--jobs", "1"])
+    table = capsys.readouterr().out
+    assert status == 0
+    assert "line\\nbreak" in table and "line\nbreak" not in table
