@@ -6,6 +6,7 @@ against the grader before its defence was added (each test says what happened th
 """
 import csv
 import json
+import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -218,3 +219,66 @@ def test_the_command_exits_zero_when_only_submissions_fail(graded, capsys):
     table = capsys.readouterr().out
     assert status == 0
     assert "line\\nbreak" in table and "line\nbreak" not in table
+
+
+@pytest.fixture(scope="module")
+def small_class(tmp_path_factory):
+    """Solutions of the tiny course and a class of one student, never graded."""
+    root = tmp_path_factory.mktemp("errors")
+    tc.write_solutions(root / "solutions")
+    notebook = root / "submitted" / "ada" / tc.ASSIGNMENT / tc.NOTEBOOK
+    notebook.parent.mkdir(parents=True)
+    nbformat.write(tc.solution_notebook(), notebook)
+    (root / "a_file").write_text("not a folder")
+    return root
+
+
+USER_ERRORS = {  # arguments after "grade SUBMISSIONS", the words of the error
+    "tls_without_settings": (["--cluster", "tls://127.0.0.1:8786"], "needs the client's TLS settings"),
+    "unreachable_scheduler": (["--cluster", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    "output_under_a_file": (["--out", "{root}/a_file/out"], "cannot use {root}/a_file/out: Not a directory"),
+    "missing_submissions": (["--submissions", "{root}/nowhere"], "submissions folder not found"),
+    "jobs_not_a_number": (["--jobs", "many"], "argument --jobs/-j: must be a whole number, got 'many'"),
+    "negative_size": (["--max-size-mb", "-3"], "argument --max-size-mb: must be more than 0, got -3"),
+    "unknown_assignment": (["--assignment", "99_nope"], "unknown assignment(s) 99_nope"),
+    "unreadable_submissions": (["--unreadable"], "cannot use {root}/submitted: Permission denied"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(USER_ERRORS))
+def test_every_user_error_is_one_plain_sentence(small_class, case, capsys, monkeypatch):
+    """Before: ``--cluster tls://...`` without the client's keys ended in distributed's TypeError
+    traceback ("TLS expects a `ssl_context` argument"), an output folder that cannot be made and an
+    unreadable submissions folder in OSError tracebacks, ``--jobs many`` in "invalid _positive_int
+    value", and a negative ``--max-size-mb`` was taken."""
+    pytest.importorskip("distributed")
+    from autograder import distributed as cluster
+
+    arguments, words = USER_ERRORS[case]
+    arguments = [a.format(root=small_class) for a in arguments]
+    submissions, out = small_class / "submitted", small_class / f"out-{case}"
+    if "--submissions" in arguments:
+        submissions = arguments.pop(arguments.index("--submissions") + 1)
+        arguments.remove("--submissions")
+    if "--unreadable" in arguments:
+        if os.geteuid() == 0:
+            pytest.skip("root reads every folder")
+        arguments.remove("--unreadable")
+        submissions.chmod(0)
+    for name in ("CA_FILE", "CLIENT__CERT", "CLIENT__KEY"):
+        monkeypatch.delenv(f"DASK_DISTRIBUTED__COMM__TLS__{name}", raising=False)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2)
+    command = ["--solutions", str(small_class / "solutions"), "grade", str(submissions), "--out", str(out),
+               "--quiet", *arguments]
+    try:
+        try:
+            status = cli.main(command)
+        except SystemExit as exit_:  # argparse's own errors
+            status = exit_.code
+    finally:
+        (small_class / "submitted").chmod(0o755)
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in error
+    last = error.strip().splitlines()[-1]
+    assert last.startswith(("error: ", "python -m autograder grade: error: ")) and words.format(root=small_class) in last
