@@ -8,6 +8,7 @@ and the notebook's metadata, so nothing of the page's body may keep a script, an
 a frame or a ``javascript:`` link. A Content-Security-Policy allows only the page's own scripts:
 MathJax, copied next to the feedback (``OUT/mathjax``), so formulas render offline.
 """
+import filecmp
 import html
 import os
 import re
@@ -154,11 +155,14 @@ def install_mathjax(out_dir):
     source = Path(importlib.util.find_spec(package).origin).parent / build
     target = Path(out_dir) / "mathjax"
     target.mkdir(parents=True, exist_ok=True)
-    for name, copy in (("tex-svg.js", lambda path: shutil.copyfile(source, path)),
-                       ("course-config.js", lambda path: path.write_text(MATHJAX_CONFIG, encoding="utf-8"))):
-        partial = target / f"{name}.partial"
-        copy(partial)
-        os.replace(partial, target / name)
+    config = target / "course-config.js"
+    current = (target / "tex-svg.js").exists() and filecmp.cmp(source, target / "tex-svg.js")  # size and time
+    if not (current and config.exists() and config.read_text(encoding="utf-8") == MATHJAX_CONFIG):
+        for name, copy in (("tex-svg.js", lambda path: shutil.copy2(source, path)),
+                           ("course-config.js", lambda path: path.write_text(MATHJAX_CONFIG, encoding="utf-8"))):
+            partial = target / f"{name}.partial"
+            copy(partial)
+            os.replace(partial, target / name)
     return target
 
 

@@ -45,6 +45,7 @@ from autograder.course import (
     list_notebooks,
 )
 from autograder.feedback import feedback_page, install_mathjax
+from autograder.grading_run import grading_run
 from autograder.kernel_site import release_cgroup
 from autograder.progress import progress_bar
 
@@ -606,7 +607,7 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    with tempfile.TemporaryDirectory(prefix="course-master-") as course_root:
+    with grading_run(), tempfile.TemporaryDirectory(prefix="course-master-") as course_root:
         known = list_assignments(solutions_dir)
         stored = {p.stem for p in out_dir.glob("results/*/*.json")} & set(known)
         assignment_names = sorted({t.assignment for t in tasks} | stored)

@@ -8,7 +8,12 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 from html.parser import HTMLParser
 
 import nbformat
@@ -282,3 +287,66 @@ def test_every_user_error_is_one_plain_sentence(small_class, case, capsys, monke
     assert "Traceback" not in error
     last = error.strip().splitlines()[-1]
     assert last.startswith(("error: ", "python -m autograder grade: error: ")) and words.format(root=small_class) in last
+
+
+SLEEPER = "import time\nfor _ in range(600):\n    time.sleep(0.1)"
+
+
+def _wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    return None
+
+
+def test_nothing_outlives_a_killed_grade_command(small_class, tmp_path):
+    """Before: after ``kill -9`` of ``grade``, its grading process, kernel factory and kernel went
+    on until the submission's budget ran out, and its ``course-*`` folders stayed in the temporary
+    directory for good."""
+    import psutil
+
+    from autograder.grading_run import RUN_PREFIX, kernel_cgroups, remove_abandoned_runs
+
+    released = small_class / "solutions" / tc.ASSIGNMENT / tc.NOTEBOOK
+    notebook = tc.student_notebook(released, edit=lambda nb: nb.cells.insert(1, new_code_cell(SLEEPER)))
+    path = tmp_path / "submitted" / "slow" / tc.ASSIGNMENT / tc.NOTEBOOK
+    path.parent.mkdir(parents=True)
+    nbformat.write(notebook, path)
+    command = [sys.executable, "-m", "autograder", "--solutions", str(small_class / "solutions"), "grade",
+               str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--quiet", "--jobs", "1",
+               "--timeout", "120", "--budget", "300"]
+    grader = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    temporary = Path(tempfile.gettempdir())
+    try:
+        # The kernel has started once its launcher wrote where it is confined.
+        assert _wait_for(lambda: list(temporary.glob(f"{RUN_PREFIX}{grader.pid}-*/course-grade-*/kernel.isolation")),
+                         120), "the kernel did not start"
+        processes = psutil.Process(grader.pid).children(recursive=True)
+        run = next(temporary.glob(f"{RUN_PREFIX}{grader.pid}-*"))
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    assert len(processes) >= 3  # grading process, kernel factory, kernel
+    _, alive = psutil.wait_procs(processes, timeout=15)
+    assert alive == []
+    assert run.name in remove_abandoned_runs()  # what the next run does first
+    assert not run.exists() and kernel_cgroups(run.name) == []
+
+
+def test_feedback_opens_with_the_totals_of_grades_csv_and_a_summary(graded):
+    """Before: the page said "tiny (Score: 2.0 / 6.0)" (hand-graded points in the maximum) where
+    grades.csv says 2 / 5 with 1 manual point, and its index was anonymous "Test cell" links."""
+    row = {r["student"]: r for r in _read_csv(graded["out"] / "grades.csv")}["formula_in_message"]
+    assert (row["score"], row["max_score"], row["manual_max_score"]) == ("2.0", "5.0", "1.0")
+    page = _feedback(graded, "formula_in_message")
+    summary, _, notebook = page.partition("</table>")
+    assert "Autograded score: 2 / 5." in summary and "1 more point(s) are graded by hand" in summary
+    assert "/ 6" not in page and "Test cell" not in page
+    assert '<a href="#test_add">test_add</a></td><td>2 / 2</td><td class="course-passed">passed</td>' in summary
+    assert ('<a href="#test_mul">test_mul</a></td><td>0 / 3</td><td class="course-failed">failed</td>'
+            "<td>=2+5: boom</td>") in summary
+    for grade_id in ("test_add", "test_mul", "answer_why"):
+        assert f'<a name="{grade_id}"' in notebook  # where each summary link leads
