@@ -11,9 +11,22 @@ from autograder.course import RELEASE_DIR, SOLUTIONS_DIR, CourseError
 
 
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
 
 
@@ -52,7 +65,7 @@ def build_parser():
     grade.add_argument("submissions", type=Path)
     grade.add_argument("--out", type=Path, required=True, help="folder for grades.csv, tests.csv, feedback/")
     grade.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
-    grade.add_argument("--max-size-mb", type=float, default=50.0, help="larger notebooks are rejected unread")
+    grade.add_argument("--max-size-mb", type=_positive_float, default=50.0, help="larger notebooks are rejected unread")
     grade.add_argument("--regrade", action="store_true",
                        help="grade again submissions whose grade is current (default: keep them)")
     grade.add_argument("--cluster", default="", metavar="ADDRESS",
@@ -166,6 +179,11 @@ def main(argv=None):
         return run(args)
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a folder that cannot be read or written: the user's to fix
+        where = f" {error.filename}" if error.filename else ""
+        print(f"error: cannot use{where}: {error.strerror or error}; check that it exists and that you may read "
+              "and write it", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

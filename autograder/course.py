@@ -59,7 +59,7 @@ def nbgrader_config(root, cell_timeout=None, secrets=()):
     tracebacks (``autograder.feedback``).
     """
     from autograder.execute import GradedExecute
-    from autograder.feedback import RedactTests
+    from autograder.feedback import DropActiveOutputs, RedactTests
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
                                         IgnorePattern, LimitOutput, SaveAutoGrades)
@@ -79,7 +79,8 @@ def nbgrader_config(root, cell_timeout=None, secrets=()):
                                                 SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     config.ClearHiddenTests.enforce_metadata = False
     config.RedactTests.secrets = list(secrets)
-    config.GenerateFeedback.preprocessors = [ClearHiddenTests, RedactTests, GetGrades, CSSHTMLHeaderPreprocessor]
+    config.GenerateFeedback.preprocessors = [ClearHiddenTests, RedactTests, DropActiveOutputs, GetGrades,
+                                                    CSSHTMLHeaderPreprocessor]
     return config
 
 

@@ -113,10 +113,18 @@ def _connect(options, scratch, modules):
                                                dashboard_address=None, security=Security.temporary())
         client = distributed.Client(cluster)
     else:
+        security = Security()  # the client's TLS settings from Dask's configuration, if any
+        if options.cluster.startswith("tls://") and not (security.tls_ca_file and security.tls_client_cert):
+            raise CourseError(f"--cluster {options.cluster} needs the client's TLS settings: set "
+                              "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
+                              "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY (or distributed.comm.tls in Dask's "
+                              "configuration file) to the cluster's CA and this machine's certificate and key")
         try:
-            client = distributed.Client(options.cluster, timeout=CONNECT_TIMEOUT)
-        except (OSError, ValueError) as error:
-            raise CourseError(f"cannot reach the Dask scheduler at {options.cluster}: {error}") from None
+            client = distributed.Client(options.cluster, timeout=CONNECT_TIMEOUT, security=security)
+        except (OSError, ValueError, TypeError) as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise CourseError(f"cannot reach the Dask scheduler at {options.cluster} ({reason}): check the address "
+                              "and that the scheduler is running") from None
     try:
         client.register_plugin(GradingPlugin(modules, grading_code_digest()))
     except BaseException:

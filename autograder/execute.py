@@ -5,6 +5,10 @@
   timeout and ignores the interrupt, the cell gets an error output, the kernel is restarted, the
   cells above are run again to rebuild the state, and grading goes on: a crash or a hang costs
   only the points of the cell where it happened.
+- It keeps at most ``cell_output_bytes`` of output per cell and ``notebook_output_bytes`` per
+  notebook, as the messages arrive: a kernel that floods its output (``print`` in a loop, or
+  ``os.write(1, ...)``, which ipykernel captures too) cannot grow the grading process or the
+  feedback page. One note where output was cut says so.
 """
 import copy
 
@@ -14,10 +18,45 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 
 KERNEL_DIED = "KernelDied"
+OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_data"}
+CUT_NOTE = ("[output cut by the grader: this {what} wrote more than {limit:g} MB of output; the rest is not "
+            "kept]\n")
+
+
+def output_size(content):
+    """Bytes (about) that the output message ``content`` adds to the notebook."""
+    if "text" in content:
+        return len(content["text"])
+    return sum(len(value) if isinstance(value, str) else len(str(value)) for value in content.get("data", {}).values())
 
 
 class GradedExecute(Execute):
     verifier = None  # set by the worker before grading
+    cell_output_bytes = 2**20  # set by the worker from the job
+    notebook_output_bytes = 10 * 2**20
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._cell_output, self._notebook_output, self._cut = {}, 0, set()
+        return super().preprocess(nb, resources, km)
+
+    def process_message(self, msg, cell, cell_index):
+        """Count the output a message adds; past a limit drop it, leaving one note in the cell."""
+        if msg["msg_type"] in OUTPUT_MESSAGES:
+            size = output_size(msg["content"])
+            used = self._cell_output.get(cell_index, 0)
+            over_cell = used + size > self.cell_output_bytes
+            over_notebook = self._notebook_output + size > self.notebook_output_bytes
+            if over_cell or over_notebook:
+                if cell_index not in self._cut:
+                    self._cut.add(cell_index)
+                    what, limit = ("cell", self.cell_output_bytes) if over_cell else ("notebook",
+                                                                                      self.notebook_output_bytes)
+                    cell.outputs.append(NotebookNode(output_type="stream", name="stdout",
+                                                     text=CUT_NOTE.format(what=what, limit=limit / 2**20)))
+                return None
+            self._cell_output[cell_index] = used + size
+            self._notebook_output += size
+        return super().process_message(msg, cell, cell_index)
 
     def _track(self, cell, index):
         if self.verifier is not None:

@@ -45,8 +45,9 @@ from autograder.course import (
     list_assignments,
     list_notebooks,
 )
-from autograder.feedback import status_page, with_banner
+from autograder.feedback import feedback_page, install_mathjax
 from autograder.formgrader import AUTOGRADED_DIR, write_autograded, write_course_files
+from autograder.grading_run import grading_run
 from autograder.kernel_site import release_cgroup
 from autograder.manual_grades import (read_manual_grades, record_digests, recorded_digests, restore_manual_grades,
                                       still_valid)
@@ -55,8 +56,16 @@ from autograder.submission_time import parse_submission_time, read_timestamp_tex
 
 GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_score", "status", "message", "graded_at"]
 TEST_COLUMNS = ["student", "assignment", "notebook", "grade_id", "score", "max_score", "status", "message"]
+# The name of every student in the scratch course nbgrader grades in: nbgrader treats a student id
+# as a glob pattern and a path part, which the student's folder name (``glob[1]``) must not be.
+NBGRADER_STUDENT = "student"
+# Limits checked before a notebook is validated (nbformat's validation takes minutes on 400,000 cells).
+MAX_CELLS = 10_000
+MAX_JSON_DEPTH = 64
 # Statuses that describe the grader, not the submission: such a result never replaces an earlier one.
 GRADER_FAULTS = {"grader-error"}
+# A spreadsheet evaluates a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -68,6 +77,7 @@ class Task:
     folder: Path
     notebooks: dict = field(default_factory=dict)  # expected notebook name -> submitted path or None
     digest: tuple = ()  # (submission, course, grading code) fingerprints
+    root: Path = None  # the submissions folder: no notebook may lie outside it
 
 
 @dataclass
@@ -77,6 +87,8 @@ class Options:
     max_size_mb: float = 50.0
     memory_mb: int = 4096
     file_mb: int = 256
+    cell_output_mb: float = 1.0  # output a cell may keep (the rest is cut, with a note)
+    notebook_output_mb: float = 10.0
     processes: int = 256
     jobs: int = os.cpu_count() or 1
     cluster: str = ""  # a Dask scheduler address, or "local" for a Dask cluster on this machine
@@ -113,25 +125,74 @@ def discover(submissions_dir, solutions_dir=SOLUTIONS_DIR, assignments=None):
                 if not match.is_file() and len(found) == 1 and len(list_notebooks(assignment, solutions_dir)) == 1:
                     match = found[0]  # a renamed download, e.g. "optimizers (1).ipynb"
                 notebooks[expected] = match if match.is_file() else None
-            tasks.append(Task(student.name, assignment, folder, notebooks))
+            tasks.append(Task(readable_name(student.name), assignment, folder, notebooks, root=submissions_dir))
     return tasks
 
 
+def readable_name(name):
+    """A folder name as text that any file, table or database takes: a name that is not UTF-8 gets
+    its undecodable bytes written as escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def json_depth(value):
+    """How deeply lists and dicts nest in ``value`` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _cells_of(data):
+    """The cell list of notebook JSON ``data`` (nbformat 4, or every worksheet's in nbformat 3)."""
+    if not isinstance(data, dict):
+        return []
+    if isinstance(data.get("cells"), list):
+        return data["cells"]
+    worksheets = data.get("worksheets") if isinstance(data.get("worksheets"), list) else []
+    return [cell for sheet in worksheets if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
+            for cell in sheet["cells"]]
+
+
 def load_submission(path, max_size_mb):
-    """Read and validate a submitted notebook; returns (notebook, None) or (None, (status, message))."""
+    """Read and validate a submitted notebook; returns (notebook, None) or (None, (status, message)).
+
+    The cheap limits come first (size, then cell count and nesting once the JSON is read), and
+    saved outputs are dropped before nbformat validates what is left, so no file keeps the grade
+    command busy for long."""
     size_mb = path.stat().st_size / 2**20
     if size_mb > max_size_mb:
         return None, ("too-large", f"{path.name} is {size_mb:.1f} MB, over the {max_size_mb:g} MB limit")
+    raw = path.read_bytes()
+    # Every cell has one "cell_type" key (a quote inside a string would be escaped): counting them
+    # takes milliseconds where parsing 400,000 cells takes seconds.
+    cell_keys = raw.count(b'"cell_type"')
+    if cell_keys > MAX_CELLS:
+        return None, ("too-large", f"{path.name} has {cell_keys:,} cells, over the limit of {MAX_CELLS:,}")
     try:
-        text = path.read_text(encoding="utf-8")
-        json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         return None, ("invalid-notebook", f"{path.name} is not a text file")
     except json.JSONDecodeError as error:
         return None, ("invalid-notebook", f"{path.name} is not valid JSON (line {error.lineno}, column "
                                           f"{error.colno}): truncated or corrupted?")
+    except RecursionError:
+        return None, ("invalid-notebook", f"{path.name} nests brackets more deeply than any notebook does")
+    cells = _cells_of(data)
+    if len(cells) > MAX_CELLS:
+        return None, ("too-large", f"{path.name} has {len(cells):,} cells, over the limit of {MAX_CELLS:,}")
+    for cell in cells:
+        if isinstance(cell, dict) and "outputs" in cell:
+            cell["outputs"] = []  # never graded, and they may be most of the file
+    if json_depth(data) > MAX_JSON_DEPTH:
+        return None, ("invalid-notebook", f"{path.name} nests its data more than {MAX_JSON_DEPTH} levels deep, "
+                                          "which no notebook does")
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        notebook = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # noqa: BLE001 - any parse failure means "not a notebook"
         return None, ("invalid-notebook", f"{path.name} is not a Jupyter notebook ({type(error).__name__})")
@@ -327,7 +388,11 @@ def grading_environment():
     # The grader's own environment provides the kernel, whatever kernelspecs the user has.
     jupyter_path = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
                                                  os.environ.get("JUPYTER_PATH")]))
-    return {**os.environ, **GRADING_ENVIRONMENT, "JUPYTER_PATH": jupyter_path}
+    environment = {**os.environ, **GRADING_ENVIRONMENT, "JUPYTER_PATH": jupyter_path}
+    # ipykernel stops capturing what is written to file descriptors 1 and 2 under pytest; kernels
+    # graded from a test must capture it as in any other run.
+    environment.pop("PYTEST_CURRENT_TEST", None)
+    return environment
 
 
 def submission_digest(task):
@@ -353,6 +418,10 @@ def read_submission(task, course_root, options):
         return None, {**result, "status": "missing", "message": f"no submission found (expected {names})"}
     notebooks = {}
     for name, path in present.items():
+        if task.root is not None and not path.resolve().is_relative_to(Path(task.root).resolve()):
+            return None, {**result, "status": "outside-link",
+                          "message": f"{path.name} is a link to a file outside the submissions folder; submit "
+                                     "the notebook itself"}
         notebook, problem = load_submission(path, options.max_size_mb)
         if problem:
             return None, {**result, "status": problem[0], "message": problem[1]}
@@ -381,13 +450,14 @@ def grade_notebooks(student, assignment, notebooks, course_root, options, slot, 
     with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
         scratch = Path(scratch)
         shutil.copyfile(Path(course_root) / GRADEBOOK, scratch / GRADEBOOK)
-        destination = scratch / "submitted" / student / assignment
+        destination = scratch / "submitted" / NBGRADER_STUDENT / assignment
         destination.mkdir(parents=True)
         for name, notebook in notebooks.items():
             nbformat.write(notebook, destination / name)
-        job = {"root": str(scratch), "assignment": assignment, "student": student,
+        job = {"root": str(scratch), "assignment": assignment, "student": NBGRADER_STUDENT,
                "cell_timeout": options.cell_timeout, "result": str(scratch / "result.json"),
                "memory_mb": options.memory_mb, "file_mb": options.file_mb, "processes": options.processes,
+               "cell_output_mb": options.cell_output_mb, "notebook_output_mb": options.notebook_output_mb,
                "hidden": [str(Path(p).resolve()) for p in (course_root, *hidden)]}
         (scratch / "job.json").write_text(json.dumps(job))
         try:
@@ -402,9 +472,9 @@ def grade_notebooks(student, assignment, notebooks, course_root, options, slot, 
             tail = log.read_text(errors="replace")[-2000:]
             return {**result, "status": "grader-error", "message": f"the grading process failed: {tail}"}
         graded = json.loads((scratch / "result.json").read_text())
-        feedback_dir = scratch / "feedback" / student / assignment
+        feedback_dir = scratch / "feedback" / NBGRADER_STUDENT / assignment
         result["feedback"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(feedback_dir.glob("*.html"))}
-        executed_dir = scratch / AUTOGRADED_DIR / student / assignment
+        executed_dir = scratch / AUTOGRADED_DIR / NBGRADER_STUDENT / assignment
         result["autograded"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(executed_dir.glob("*.ipynb"))}
     result.update(graded)
     result.setdefault("message", "")
@@ -472,12 +542,13 @@ def store(result, out_dir):
     if feedback_dir.exists():
         shutil.rmtree(feedback_dir)
     feedback_dir.mkdir(parents=True)
-    if not feedback:
+    if not feedback:  # not run: a page per notebook with the status and the zero scores
         names = sorted({cell["notebook"] for cell in result.get("cells", [])}) or [result["assignment"]]
-        feedback = {f"{name}.html": status_page(result) for name in names}
-    elif result["status"] != "ok":
-        feedback = {name: with_banner(page, result) for name, page in feedback.items()}
+        feedback = {f"{name}.html": None for name in names}
+    mathjax = os.path.relpath(install_mathjax(out_dir), feedback_dir)
+    row = summarise(result)
     for name, page in feedback.items():
+        page = feedback_page(page, result, row, name.removesuffix(".html"), mathjax)
         (feedback_dir / name).write_text(page, encoding="utf-8")
     return True
 
@@ -506,16 +577,33 @@ def _refresh_timestamp(out_dir, task):
         _write_atomically(path, json.dumps({**stored, "timestamp": timestamp}, indent=1))
 
 
+def spreadsheet_safe(value):
+    """``value`` as a CSV cell no spreadsheet runs: text that would start a formula (student folder
+    names, messages of the student's exceptions) gets a leading single quote, as OWASP advises."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+class SafeDictWriter(csv.DictWriter):
+    """``csv.DictWriter`` whose every cell goes through ``spreadsheet_safe``; every CSV the grader
+    writes uses it."""
+
+    def writerow(self, rowdict):
+        return super().writerow({key: spreadsheet_safe(value) for key, value in rowdict.items()})
+
+    def writerows(self, rowdicts):
+        return super().writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rowdicts)
+
+
 def write_tables(out_dir):
     """Rebuild grades.csv and tests.csv from every stored result; returns the grade rows."""
     out_dir = Path(out_dir)
     results = [json.loads(p.read_text()) for p in sorted((out_dir / "results").glob("*/*.json"))]
     grade_rows = [summarise(r) for r in results]
     grades, tests = io.StringIO(), io.StringIO()
-    writer = csv.DictWriter(grades, GRADE_COLUMNS)
+    writer = SafeDictWriter(grades, GRADE_COLUMNS)
     writer.writeheader()
     writer.writerows(grade_rows)
-    writer = csv.DictWriter(tests, TEST_COLUMNS, extrasaction="ignore")
+    writer = SafeDictWriter(tests, TEST_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for result in results:
         for cell in result.get("cells", []):
@@ -525,10 +613,16 @@ def write_tables(out_dir):
     return grade_rows
 
 
+def printable(text):
+    """``text`` on one terminal line: line breaks and other control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def format_table(rows):
     """A plain-text grade table for the terminal."""
     header = ["student", "assignment", "score", "status", "message"]
-    lines = [[r["student"], r["assignment"], f"{r['score']:g} / {r['max_score']:g}", r["status"], r["message"][:90]]
+    lines = [[printable(r["student"]), r["assignment"], f"{r['score']:g} / {r['max_score']:g}", r["status"],
+              printable(r["message"][:90])]
              for r in rows]
     widths = [max(len(str(x)) for x in column) for column in zip(header, *lines)]
     render = lambda values: "  ".join(str(v).ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
@@ -548,7 +642,7 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    with tempfile.TemporaryDirectory(prefix="course-master-") as course_root:
+    with grading_run(), tempfile.TemporaryDirectory(prefix="course-master-") as course_root:
         known = list_assignments(solutions_dir)
         stored = {p.stem for p in out_dir.glob("results/*/*.json")} & set(known)
         assignment_names = sorted({t.assignment for t in tasks} | stored)

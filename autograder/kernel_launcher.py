@@ -37,7 +37,9 @@ def limit_processes(count, cgroup_file):
     if os.geteuid() == 0:
         for root in PIDS_CGROUP_ROOTS:
             if os.path.exists(os.path.join(root, "pids.max")) or os.path.exists(os.path.join(root, "cgroup.procs")):
-                group = os.path.join(root, f"course-kernel-{os.getpid()}")
+                # Named after the grading run (``autograder.grading_run``), which removes it if the run dies.
+                run = os.environ.get("COURSE_GRADING_RUN")
+                group = os.path.join(root, "-".join(filter(None, ["course-kernel", run, str(os.getpid())])))
                 try:
                     os.mkdir(group)
                     with open(os.path.join(group, "pids.max"), "w") as handle:

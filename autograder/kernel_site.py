@@ -95,10 +95,11 @@ def release_cgroup(scratch):
     whatever still runs in them."""
     record = Path(scratch) / "kernel.cgroup"
     for group in record.read_text().split() if record.exists() else []:
-        _remove_cgroup(Path(group))
+        remove_cgroup(Path(group))
 
 
-def _remove_cgroup(group):
+def remove_cgroup(group):
+    """Kill every process in the pids cgroup ``group`` and remove it."""
     for process in (group / "cgroup.procs").read_text().split() if group.exists() else []:
         try:
             os.kill(int(process), 9)

@@ -12,6 +12,8 @@ another.
 import json
 import os
 import re
+import select
+import signal
 import sys
 import threading
 import time
@@ -149,6 +151,8 @@ def grade(job):
     jupyter_path = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_dir), jupyter_path]))
     GradedExecute.verifier = verifier
+    GradedExecute.cell_output_bytes = int(job["cell_output_mb"] * 2**20)
+    GradedExecute.notebook_output_bytes = int(job["notebook_output_mb"] * 2**20)
     api = nbgrader_api(root, job["cell_timeout"])
     started = time.monotonic()
     try:
@@ -203,9 +207,32 @@ def grade(job):
     return result
 
 
+CURRENT_JOB = {}  # the root of the job being graded, for ``exit_with_parent``
+
+
+def exit_with_parent():
+    """End this process, its kernel factory, kernels and the processes of the kernel's cgroup as
+    soon as the process that started it ends, however it ends (``kill -9`` included): a watcher
+    thread waits on a pidfd of the parent. (``PR_SET_PDEATHSIG`` would fire when the parent's
+    thread that started us ends, which a thread pool's threads do.)"""
+    parent = os.getppid()
+    handle = os.pidfd_open(parent)
+    if os.getppid() != parent:  # the parent died before we could watch it
+        os._exit(1)
+
+    def watch():
+        select.select([handle], [], [])
+        if "root" in CURRENT_JOB:
+            kernel_site.release_cgroup(CURRENT_JOB["root"])
+        os.killpg(0, signal.SIGKILL)  # this process and its kernel factory, whose kernels die with it
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def run_job(job_path):
     """Grade the job at ``job_path`` into the result file it names, logging to its worker.log."""
     job = json.loads(Path(job_path).read_text())
+    CURRENT_JOB["root"] = job["root"]
     log_path = Path(job["root"]) / "worker.log"
     saved = [os.dup(1), os.dup(2)]
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -235,6 +262,7 @@ def _warm_transfer_checks():
 def serve(control_fd, modules):
     """Grade the jobs named on stdin, one per line: say "ready" on ``control_fd`` once started (the
     kernel factory goes on importing in the background), then "done" after each job."""
+    exit_with_parent()
     KernelFactory.current = KernelFactory(modules)
     if "torch" in modules:
         # 04's hidden checks run in this process: pay PyTorch's one-time import costs now, not

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,7 @@ import pytest
 from autograder import cli
 from autograder.course import grading_code_digest
 from autograder.grade import Options, grade, store
+from autograder.grading_run import RUN_PREFIX
 from autograder.kernel_launcher import PIDS_CGROUP_ROOTS
 from autograder.release import release
 from autograder.sample_class import write_samples
@@ -29,7 +31,10 @@ def _tree_digest(folder):
 
 
 def _kernel_cgroups():
-    return {group for root in PIDS_CGROUP_ROOTS if Path(root).is_dir() for group in Path(root).glob("course-kernel-*")}
+    """The pids cgroups of the kernels of the grading runs of this process (not of other runs on
+    the machine)."""
+    pattern = f"course-kernel-{RUN_PREFIX}{os.getpid()}-*"
+    return {group for root in PIDS_CGROUP_ROOTS if Path(root).is_dir() for group in Path(root).glob(pattern)}
 
 
 def _drop_cell(grade_id):
@@ -281,6 +286,7 @@ def test_every_status_is_explained_in_the_feedback(course, student, words):
 def test_no_kernel_cgroup_is_left_behind(course):
     # Restarted kernels (the crash, the infinite loop) each had a pids cgroup of their own.
     assert _kernel_cgroups() - course["cgroups_before"] == set()
+    assert not list(Path(tempfile.gettempdir()).glob(f"{RUN_PREFIX}{os.getpid()}-*"))
 
 
 def test_gradebook_in_out_matches_grades_csv(course):
