@@ -10,7 +10,6 @@ the same grading runs on Dask workers (``autograder.distributed``). Results accu
 of them, so a re-run never loses an earlier grade.
 """
 import contextlib
-import csv
 import hashlib
 import io
 import json
@@ -52,6 +51,7 @@ from autograder.kernel_site import release_cgroup
 from autograder.manual_grades import (read_manual_grades, record_digests, recorded_digests, restore_manual_grades,
                                       still_valid)
 from autograder.progress import progress_bar
+from autograder.spreadsheet import SafeDictWriter
 from autograder.submission_time import parse_submission_time, read_timestamp_text
 
 GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_score", "status", "message", "graded_at"]
@@ -65,7 +65,6 @@ MAX_JSON_DEPTH = 64
 # Statuses that describe the grader, not the submission: such a result never replaces an earlier one.
 GRADER_FAULTS = {"grader-error"}
 # A spreadsheet evaluates a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -575,23 +574,6 @@ def _refresh_timestamp(out_dir, task):
     if stored.get("timestamp") != timestamp:
         path = Path(out_dir) / "results" / task.student / f"{task.assignment}.json"
         _write_atomically(path, json.dumps({**stored, "timestamp": timestamp}, indent=1))
-
-
-def spreadsheet_safe(value):
-    """``value`` as a CSV cell no spreadsheet runs: text that would start a formula (student folder
-    names, messages of the student's exceptions) gets a leading single quote, as OWASP advises."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
-class SafeDictWriter(csv.DictWriter):
-    """``csv.DictWriter`` whose every cell goes through ``spreadsheet_safe``; every CSV the grader
-    writes uses it."""
-
-    def writerow(self, rowdict):
-        return super().writerow({key: spreadsheet_safe(value) for key, value in rowdict.items()})
-
-    def writerows(self, rowdicts):
-        return super().writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rowdicts)
 
 
 def write_tables(out_dir):

@@ -15,11 +15,12 @@
 
 Only roster students go into the LMS files; ``per_question`` adds one column per graded cell.
 """
-import csv
 import enum
 import io
 import os
 from pathlib import Path
+
+from autograder.spreadsheet import SafeWriter
 
 
 class ExportFormat(enum.Enum):
@@ -140,7 +141,7 @@ def write_csv(path, rows):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows(rows)
+    SafeWriter(text, lineterminator="\r\n").writerows(rows)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text.getvalue(), encoding="utf-8")
     os.replace(partial, path)

@@ -4,9 +4,10 @@ code marked) and ``similarity.csv`` (the same pairs, per notebook and per exerci
 The page holds no script at all and forbids any (Content-Security-Policy); every piece of student
 text goes through ``html.escape``. The CSV neutralises cells a spreadsheet would read as a formula.
 """
-import csv
 import html
 from pathlib import Path
+
+from autograder.spreadsheet import SafeWriter
 
 EXPLANATION = (
     "Each score is the share of two students' answer code that the other one also holds, after "
@@ -18,7 +19,6 @@ EXPLANATION = (
     "a score to read the two answers side by side (matching code is marked) before concluding anything.")
 CSV_COLUMNS = ["rank", "assignment", "notebook", "student_a", "student_b", "exercise", "score",
                "matched_chars", "compared_chars", "same_text"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
 .note { max-width: 60em; background: #fff8e1; border-left: 4px solid #f0b400; padding: .6em 1em; }
@@ -44,21 +44,17 @@ def write_report(run, out, shown=50):
     out.mkdir(parents=True, exist_ok=True)
     (out / "similarity.html").write_text(report_html(run, shown), encoding="utf-8")
     with open(out / "similarity.csv", "w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
+        writer = SafeWriter(stream)
         writer.writerow(CSV_COLUMNS)
         for rank, pair in enumerate(run.pairs, 1):
             rows = [("", pair.score, pair.matched, pair.compared, f"{pair.verbatim:.3f}")]
             rows += [(m.grade_id, m.score, m.matched, m.compared, "") for m in pair.exercises if m.compared]
             for exercise, score, matched, compared, same in rows:
-                writer.writerow([rank] + [csv_safe(text) for text in (pair.assignment, pair.notebook, pair.a.student,
-                                                                      pair.b.student, exercise)]
-                                + [f"{score:.3f}", f"{matched:g}", f"{compared:g}", same])
+                writer.writerow([rank, pair.assignment, pair.notebook, pair.a.student, pair.b.student, exercise,
+                                 f"{score:.3f}", f"{matched:g}", f"{compared:g}", same])
     return out / "similarity.html", out / "similarity.csv"
 
 
-def csv_safe(text):
-    """``text`` as a spreadsheet shows it, never as a formula (OWASP CSV injection: a leading quote)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def report_html(run, shown=50):

@@ -9,7 +9,7 @@ dead code. One student hands in another's notebook unchanged.
 import random
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat

@@ -5,7 +5,6 @@ One class of the tiny course is graded once for the whole module. Every case her
 against the grader before its defence was added (each test says what happened then).
 """
 import csv
-import json
 import os
 import shutil
 import signal
@@ -22,7 +21,8 @@ import pytest
 from autograder import cli
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from autograder.grade import FORMULA_STARTS, MAX_CELLS, Options, grade
+from autograder.grade import MAX_CELLS, Options, grade
+from autograder.spreadsheet import FORMULA_STARTS
 from autograder.release import release
 from tests import tiny_course as tc
 

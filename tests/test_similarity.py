@@ -8,7 +8,7 @@ import pytest
 from autograder import cli
 from autograder.course import RELEASE_DIR
 from autograder.similarity import answer_code, similarity
-from autograder.similarity_report import csv_safe
+from autograder.spreadsheet import spreadsheet_safe as csv_safe
 from tests.similarity_class import ASSIGNMENT, NOTEBOOK, write_class
 
 

@@ -250,7 +250,7 @@ def test_manual_grades_survive_a_rebuild_unless_the_submission_changed(term):
 
 def test_long_export_has_every_figure(term):
     rows = _table(term["exports"]["long"])
-    header, body = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+    _header, body = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
     assert [r["student"] for r in body] == [*EXPECTED, "zed_unlisted"]
     for row in body[:5]:
         auto, manual, extra, total, percent, final, status = EXPECTED[row["student"]]
