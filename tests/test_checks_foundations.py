@@ -62,8 +62,8 @@ def reference_for(exercise):
     return getattr(reference, SINGLE[exercise])
 
 
-test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes = shared_tests(
-    run_check, reference_for, EXERCISES, BUGS, EQUIVALENTS)
+(test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+ test_dtype_slip_keeps_the_points_with_a_note) = shared_tests(run_check, reference_for, EXERCISES, BUGS, EQUIVALENTS)
 
 
 @pytest.mark.parametrize("exercise", ["xavier_init", "he_init", "sample_log_uniform", "random_search"])

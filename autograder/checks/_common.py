@@ -1,6 +1,6 @@
 """Helpers shared by the hidden checks: fresh randomness, safe calls, comparisons, the dtype policy.
 
-Dtype policy of every NumPy check (01-03): a result whose values are right but whose dtype is a
+Dtype policy of every NumPy check (00-03): a result whose values are right but whose dtype is a
 wider float than the contract's (float32 inputs, float64 result) keeps its points, and the feedback
 notes the slip, naming the value that came back wider and, where the student's function left it
 in view (a state array in config, an array in the cache), the float64 array that promoted it.

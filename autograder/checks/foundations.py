@@ -8,6 +8,10 @@ mean, variance within six standard errors) and by reproducibility from the rng a
 and uniform draws with the right variance both pass. PCA whitening is compared up to the sign of
 each component; a covariance over N or N - 1 and epsilon inside or outside the square root all
 pass. Searches are checked through an objective that records its calls.
+
+Dtype policy: the course's (``_common``). Every value is compared in float64, so a right value in
+a wider float keeps its points; the initializations must return float64 weights, as the contract
+says.
 """
 import copy
 import math
