@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 
-.PHONY: install demo test selfcheck release samples benchmark clean
+.PHONY: install demo test selfcheck release samples benchmark benchmark-sandbox clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ samples: install
 
 benchmark: $(WITH_DISTRIBUTED)
 	$(BIN)/python benchmarks/grading_speed.py
+
+# Sandbox set-up per kernel against the time per graded notebook.
+benchmark-sandbox: install
+	$(BIN)/python benchmarks/sandbox_setup.py
 
 clean:
 	rm -rf grades .pytest_cache

@@ -165,8 +165,8 @@ def build_root(root, read_only, writable, hidden, uid, file_mb):
         private[home] = "mode=700"
     # Opened before anything is mounted over them (the new root may cover their parents).
     handles = {p: os.open(p, os.O_PATH) for p in sorted(read_only | writable)}
+    _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID, "size=1m,mode=755", "mount the new root")
     try:
-        _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID, "size=1m,mode=755", "mount the new root")
         plan = [(p, "private") for p in private] + [(p, "bind") for p in handles] + [("/proc", "proc")]
         for path, kind in sorted(plan, key=lambda item: (len(item[0]), item[0])):
             if kind == "private":
@@ -198,6 +198,9 @@ def build_root(root, read_only, writable, hidden, uid, file_mb):
             if os.path.isdir(root + folder) and any(_inside(folder, p) for p in handles):
                 _mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=755",
                        f"cover {folder}")
+    except OSError:
+        libc.umount2(root.encode(), MNT_DETACH)  # back to the whole file system, all mounts made here gone
+        raise
     finally:
         for handle in handles.values():
             os.close(handle)
@@ -261,10 +264,15 @@ def sandbox(options, connection_file):
         for path in (os.getcwd(), connection_file):
             os.chown(path, uid, uid, follow_symlinks=False)
     loopback_up()
-    build_root(os.path.dirname(connection_file), options.read_only, writable, options.hide,
-               uid if uid is not None else os.geteuid(), options.file_mb)
+    try:
+        build_root(os.path.dirname(connection_file), options.read_only, writable, options.hide,
+                   uid if uid is not None else os.geteuid(), options.file_mb)
+        outcome = "isolated"
+    except OSError as error:  # e.g. a container that forbids a new /proc: the whole file system stays
+        outcome = f"partly isolated (own processes and network, but the whole file system): {error}"
+        uid = None  # a user of its own might not read the Python environment (a folder under /root)
     drop_capabilities(uid)
-    return "isolated"
+    return outcome
 
 
 class _CapabilityHeader(ctypes.Structure):
@@ -318,5 +326,5 @@ def confine(options, connection_file):
         if record is not None:
             record.write(outcome)
             record.close()
-    if outcome != "isolated":
+    if outcome.startswith("not isolated"):
         drop_capabilities()
