@@ -260,9 +260,13 @@ def sandbox(options, connection_file):
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # ends with its supervisor
     connection_file = os.path.abspath(connection_file)
     writable = [os.getcwd(), os.path.dirname(connection_file)]
-    if uid is not None:  # the kernel's own user writes its notebook folder and reads its connection file
-        for path in (os.getcwd(), connection_file):
-            os.chown(path, uid, uid, follow_symlinks=False)
+    if uid is not None:
+        # The kernel's own user reads its connection file and owns its notebook folder, including
+        # what an earlier kernel of the same notebook wrote there (cells re-run after a crash).
+        os.chown(connection_file, uid, uid, follow_symlinks=False)
+        for folder, _, files in os.walk(os.getcwd()):
+            for path in [folder, *(os.path.join(folder, name) for name in files)]:
+                os.chown(path, uid, uid, follow_symlinks=False)
     loopback_up()
     try:
         build_root(os.path.dirname(connection_file), options.read_only, writable, options.hide,

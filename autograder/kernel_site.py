@@ -51,17 +51,19 @@ SYSTEM_FOLDERS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "
 
 def visibility(scratch, hidden):
     """Launcher arguments for the kernel's file system: read-only, the Python environment,
-    ``cs_utils``, the stub package and the system folders; the launcher adds the notebook's folder
-    and the connection file's folder, writable, and a private /tmp, home folder, /dev and /proc.
-    Nothing else exists there: not the checkout (its ``.git``, ``solutions/``, the real
+    ``cs_utils``, the downloaded datasets (``cs_utils.data``), the stub package and the system
+    folders; the launcher adds the notebook's folder and the connection file's folder, writable,
+    and a private /tmp, home folder, /dev and /proc. Nothing else exists there: not the checkout (its ``.git``, ``solutions/``, the real
     ``autograder``), the course, the scratch gradebook, other scratch folders, the grader's
     temporary files. ``solutions/``, the real ``autograder`` package and the ``hidden`` folders
     (submissions, grading output) are covered should they lie inside an allowed folder (a
     package installed into the environment, an output folder in /usr)."""
     from autograder.course import SOLUTIONS_DIR
+    from cs_utils.data import default_data_dir
 
     cs_utils = importlib.util.find_spec("cs_utils").submodule_search_locations[0]
-    read_only = [sys.prefix, sys.base_prefix, cs_utils, str(Path(scratch) / "kernel_site"), *SYSTEM_FOLDERS]
+    read_only = [sys.prefix, sys.base_prefix, cs_utils, str(default_data_dir()), str(Path(scratch) / "kernel_site"),
+                 *SYSTEM_FOLDERS]
     covered = [str(SOLUTIONS_DIR), str(PACKAGE_DIR), *map(str, hidden)]
     return ([f"--read-only={path}" for path in read_only] + [f"--hide={path}" for path in covered]
             + [f"--isolation-file={Path(scratch) / 'kernel.isolation'}"])
