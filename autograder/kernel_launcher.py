@@ -276,6 +276,7 @@ def sandbox(options, connection_file):
         outcome = f"partly isolated (own processes and network, but the whole file system): {error}"
         uid = None  # a user of its own might not read the Python environment (a folder under /root)
     drop_capabilities(uid)
+    _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a new user id cleared it
     return outcome
 
 

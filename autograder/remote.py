@@ -111,7 +111,10 @@ class Channel:
     # -- messages -------------------------------------------------------------------------
     def send(self, message):
         body = json.dumps(message).encode()
-        self.sock.sendall(HEADER.pack(len(body)) + body)
+        try:
+            self.sock.sendall(HEADER.pack(len(body)) + body)
+        except OSError as error:
+            raise ChannelClosed(str(error)) from None
 
     def receive(self):
         header = self._read(HEADER.size)

@@ -1,0 +1,101 @@
+"""The kernel sandbox on its own (``autograder/kernel_launcher.py``), without a grading run: what a
+process sees once ``confine`` returns, and that it ends with its supervisor."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder import kernel_site
+
+sys.path.insert(0, str(kernel_site.PACKAGE_DIR))
+import kernel_launcher  # noqa: E402 - a script of the kernel factory, not a module of the package
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    (tmp_path / "autograded" / "student" / "assignment").mkdir(parents=True)
+    (tmp_path / "runtime").mkdir(mode=0o1777)
+    (tmp_path / "runtime").chmod(0o1777)
+    (tmp_path / "runtime" / "kernel.json").write_text("{}")
+    kernel_site.write_stub_package(tmp_path / "kernel_site")
+    yield tmp_path
+    kernel_site.release_cgroup(tmp_path)
+
+
+def confined(scratch, then):
+    """Fork, confine the child as a grading kernel, run ``then()`` there; returns the pid of the
+    supervisor (the forked child) and a pipe that yields what ``then`` returned, as JSON."""
+    options = kernel_launcher.parse(["--memory-mb", "1024", "--file-mb", "16", "--processes", "64",
+                                     "--cgroup-file", str(scratch / "kernel.cgroup"),
+                                     *kernel_site.visibility(scratch, [])])
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(read)
+            os.setsid()
+            os.chdir(scratch / "autograded" / "student" / "assignment")
+            kernel_launcher.confine(options, str(scratch / "runtime" / "kernel.json"))
+            os.write(write, json.dumps(then()).encode() + b"\n")
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    return pid, os.fdopen(read)
+
+
+def require_isolation(scratch):
+    record = (scratch / "kernel.isolation").read_text()
+    if record != "isolated":
+        pytest.skip(f"no namespaces for kernels on this system: {record}")
+
+
+def inside(port):
+    status = open("/proc/self/status").read()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        reached = True
+    except OSError:
+        reached = False
+    return {"pid": os.getpid(), "uid": os.getuid(), "processes": [p for p in os.listdir("/proc") if p.isdigit()],
+            "root": sorted(os.listdir("/")), "capabilities": status.split("CapEff:")[1].split()[0],
+            "reached": reached, "gradebook": os.path.exists("../../../kernel.isolation")}
+
+
+def test_a_confined_process_sees_only_itself_and_its_allowlist(scratch):
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        pid, answer = confined(scratch, lambda: inside(listener.getsockname()[1]))
+        seen = json.loads(answer.read())
+        os.waitpid(pid, 0)
+    finally:
+        listener.close()
+    require_isolation(scratch)
+    assert (seen["pid"], seen["processes"]) == (1, ["1"])
+    assert seen["capabilities"] == "0000000000000000"
+    assert not seen["reached"] and not seen["gradebook"]
+    assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "proc", "sbin", "sys", "tmp", "usr",
+                                 *[part for part in (sys.prefix.split("/")[1], os.path.expanduser("~").split("/")[1])]}
+    if os.geteuid() == 0:
+        assert seen["uid"] == kernel_launcher.KERNEL_UID_BASE + pid
+
+
+def test_a_kernel_ends_with_its_supervisor(scratch):
+    pid, answer = confined(scratch, lambda: time.sleep(60))
+    time.sleep(1)
+    require_isolation(scratch)
+    kernel = int(subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    for _ in range(50):
+        if not os.path.exists(f"/proc/{kernel}"):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{kernel}")
+    answer.close()
