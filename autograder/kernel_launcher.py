@@ -323,7 +323,7 @@ def confine(options, connection_file):
     record = open(options.isolation_file, "w") if options.isolation_file else None  # unreachable once sandboxed
     outcome = "not isolated: the sandbox failed"
     try:
-        outcome = sandbox(options, connection_file)
+        outcome = sandbox(options, connection_file) if options.read_only else "not isolated: no allowlist given"
     except OSError as error:  # namespaces made, sandbox incomplete: the kernel does not start
         outcome = f"not isolated: {error}"
         raise

@@ -11,43 +11,13 @@ import time
 import pytest
 
 from autograder import kernel_site
-
-sys.path.insert(0, str(kernel_site.PACKAGE_DIR))
-import kernel_launcher  # noqa: E402 - a script of the kernel factory, not a module of the package
+from tests.sandbox_harness import confined, kernel_launcher, make_scratch
 
 
 @pytest.fixture
 def scratch(tmp_path):
-    (tmp_path / "autograded" / "student" / "assignment").mkdir(parents=True)
-    (tmp_path / "runtime").mkdir(mode=0o1777)
-    (tmp_path / "runtime").chmod(0o1777)
-    (tmp_path / "runtime" / "kernel.json").write_text("{}")
-    kernel_site.write_stub_package(tmp_path / "kernel_site")
-    yield tmp_path
+    yield make_scratch(tmp_path)
     kernel_site.release_cgroup(tmp_path)
-
-
-def confined(scratch, then):
-    """Fork, confine the child as a grading kernel, run ``then()`` there; returns the pid of the
-    supervisor (the forked child) and a pipe that yields what ``then`` returned, as JSON."""
-    options = kernel_launcher.parse(["--memory-mb", "1024", "--file-mb", "16", "--processes", "64",
-                                     "--cgroup-file", str(scratch / "kernel.cgroup"),
-                                     *kernel_site.visibility(scratch, [])])
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        status = 1
-        try:
-            os.close(read)
-            os.setsid()
-            os.chdir(scratch / "autograded" / "student" / "assignment")
-            kernel_launcher.confine(options, str(scratch / "runtime" / "kernel.json"))
-            os.write(write, json.dumps(then()).encode() + b"\n")
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write)
-    return pid, os.fdopen(read)
 
 
 def require_isolation(scratch):
