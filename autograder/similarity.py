@@ -14,6 +14,7 @@ notebook, the same over all its exercises together, so long answers weigh more t
 Nothing here runs student code: notebooks are read as JSON, code is only tokenized.
 """
 import difflib
+import functools
 import io
 import json
 import math
@@ -149,6 +150,7 @@ def answer_code(typed, starter):
     return textwrap.dedent("\n".join(kept)).strip("\n")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalised(code):
     """``code`` as copydetect's tokenizer writes it (no comments or whitespace; every variable ``V``,
     function or class name ``F``/``O``, string ``S``), and numbers ``N`` (copydetect keeps them as
@@ -204,22 +206,29 @@ def common_fingerprints(answers):
     return {value for value, count in counts.items() if count >= needed}
 
 
-def compare(grade_id, first, second, with_spans=False):
-    """The ``ExerciseMatch`` of two answers (either may be None: not answered)."""
+def compare(grade_id, first, second, with_spans=False, known=None):
+    """The ``ExerciseMatch`` of two answers (either may be None: not answered). ``known`` holds the
+    matches found so far by normalised texts: students often write short answers identically."""
     weights = [answer.weight if answer else 0.0 for answer in (first, second)]
     compared = sum(weights)
     if not (first and second and first.fingerprint.hashes & second.fingerprint.hashes):
         return ExerciseMatch(grade_id, 0.0, 0.0, compared)
+    key = (grade_id, first.fingerprint.filtered_code, second.fingerprint.filtered_code)
+    if known is not None and not with_spans and key in known:
+        return known[key]
     _, shares, slices = compare_files(first.fingerprint, second.fingerprint)
     matched = float(shares[0] * weights[0] + shares[1] * weights[1])
     spans = [_spans(answer, part) for answer, part in zip((first, second), slices)] if with_spans else [(), ()]
-    return ExerciseMatch(grade_id, matched / compared if compared else 0.0, matched, compared, *spans)
+    match = ExerciseMatch(grade_id, matched / compared if compared else 0.0, matched, compared, *spans)
+    if known is not None and not with_spans:
+        known[key] = match
+    return match
 
 
-def compare_submissions(assignment, notebook, exercises, first, second, with_spans=False):
+def compare_submissions(assignment, notebook, exercises, first, second, with_spans=False, known=None):
     """The ``PairResult`` of two submissions of one notebook."""
     matches = tuple(compare(exercise.grade_id, first.answers.get(exercise.grade_id),
-                            second.answers.get(exercise.grade_id), with_spans) for exercise in exercises)
+                            second.answers.get(exercise.grade_id), with_spans, known) for exercise in exercises)
     matched, compared = sum(m.matched for m in matches), sum(m.compared for m in matches)
     same = sum(m.compared for m in matches if _same_text(first.answers.get(m.grade_id), second.answers.get(m.grade_id)))
     return PairResult(assignment, notebook, first, second, matched / compared if compared else 0.0,
@@ -265,7 +274,8 @@ def similarity(submissions, assignments=None, against=(), solutions_dir=SOLUTION
                 discount(group + [s.answers[exercise.grade_id] for s in past if exercise.grade_id in s.answers],
                          common_fingerprints(group))
             jobs = list(combinations(current, 2)) + [(now, then) for now in current for then in past]
-            found = [compare_submissions(assignment, notebook, exercises, first, second)
+            known = {}
+            found = [compare_submissions(assignment, notebook, exercises, first, second, known=known)
                      for first, second in progress_bar(jobs, f"compare {assignment}", show_progress)]
             found.sort(key=PairResult.rank_key)
             pairs += [compare_submissions(assignment, notebook, exercises, p.a, p.b, with_spans=True)
