@@ -136,10 +136,10 @@ def run(args):
               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
         print(f"grade sheet: {args.out / 'grades.csv'}, per test: {args.out / 'tests.csv'}, "
               f"feedback: {args.out / 'feedback'}")
-        exposed = sorted({r["isolation"] for r in results if r.get("isolation", "hidden") != "hidden"})
+        exposed = sorted({r["isolation"] for r in results if r.get("isolation", "isolated") != "isolated"})
         if exposed:
-            print(f"warning: kernels could see the course files ({exposed[0]}); see autograder/SECURITY.md",
-                  file=sys.stderr)
+            print(f"warning: kernels were not isolated from each other and from the course files ({exposed[0]}); "
+                  "see autograder/SECURITY.md", file=sys.stderr)
         return 1 if GRADER_FAULTS & set(counts) else 0
     if args.command == "export":
         from autograder.export import export

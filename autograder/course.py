@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 RELEASE_DIR = REPO_ROOT / "assignments"
 GRADEBOOK = "gradebook.db"
+KERNEL_RUNTIME = "runtime"  # the kernels' connection files and sockets, in a scratch course
 # Environment every grading kernel gets: grading mode, no GUI backend, one BLAS thread per
 # kernel so that parallel jobs do not oversubscribe the cores.
 GRADING_ENVIRONMENT = {
@@ -72,6 +73,10 @@ def nbgrader_config(root, cell_timeout=None, secrets=()):
     config.Execute.interrupt_on_timeout = True
     # Outputs are all in by then; a graceful shutdown would only make each submission wait longer.
     config.Execute.shutdown_kernel = "immediate"
+    # Kernels run in network namespaces of their own: they are reached through Unix sockets, next
+    # to their connection file in a folder of this course (see ``nbgrader_api``).
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.connection_file = str(Path(root) / KERNEL_RUNTIME / "kernel.json")
     config.IgnorePattern.enabled = True
     config.IgnorePattern.pattern = r"[\s\S]*"
     config.OverwriteCells.add_missing_cells = True
@@ -100,6 +105,9 @@ def nbgrader_api(root, cell_timeout=None, secrets=()):
 
     put_interpreter_on_path()
     (Path(root) / "exchange").mkdir(parents=True, exist_ok=True)
+    # Written by each kernel in turn, under a user id of its own (``autograder.kernel_launcher``).
+    (Path(root) / KERNEL_RUNTIME).mkdir(exist_ok=True)
+    (Path(root) / KERNEL_RUNTIME).chmod(0o1777)
     config = nbgrader_config(root, cell_timeout, secrets)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 

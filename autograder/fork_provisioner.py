@@ -23,9 +23,10 @@ PROVISIONER_NAME = "course-fork"
 
 class KernelFactory:
     """A ``kernel_zygote.py`` process with ``modules`` imported, answering on a private socket pair
-    (no path a kernel could connect to); it logs where this process logs. One that died (a
-    student's code can signal it) is replaced on the next request. ``KernelFactory.current``
-    serves this process's kernels."""
+    (no path a kernel could connect to); it logs where this process logs. One that died is
+    replaced on the next request. ``KernelFactory.current`` serves this process's kernels;
+    ``kernel_channel``, when set, makes the socket each new kernel inherits as its verifier
+    channel (see ``autograder.verifier``)."""
 
     current = None
 
@@ -33,15 +34,16 @@ class KernelFactory:
         self.modules = list(modules)
         self.lock = threading.Lock()
         self.kernel_log = os.devnull  # where forked kernels write their stdout and stderr
+        self.kernel_channel = None
         self._start()
 
     def _start(self):
-        ours, theirs = socket.socketpair()
+        # Message boundaries kept, so a request and the descriptor sent with it arrive together.
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen([sys.executable, str(ZYGOTE_SCRIPT), str(theirs.fileno()), *self.modules],
                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         theirs.close()
         self.socket = ours
-        self.requests, self.replies = ours.makefile("w", encoding="utf-8"), ours.makefile("r", encoding="utf-8")
 
     def fork(self, argv, env, cwd):
         """Start a kernel confined by ``argv`` (see ``kernel_zygote``); returns its pid."""
@@ -51,20 +53,22 @@ class KernelFactory:
                 if attempt:
                     self.close()
                     self._start()
+                channel = self.kernel_channel() if self.kernel_channel else None
                 try:
-                    self.requests.write(request + "\n")
-                    self.requests.flush()
-                    reply = self.replies.readline()
+                    socket.send_fds(self.socket, [request.encode()], [channel.fileno()] if channel else [])
+                    reply = self.socket.recv(4096)
                 except OSError:
                     continue
+                finally:
+                    if channel is not None:
+                        channel.close()  # the kernel holds the only copy now
                 if reply:
                     return json.loads(reply)["pid"]
         raise RuntimeError(f"the kernel factory exited (status {self.process.poll()})")
 
     def close(self):
-        for handle in (self.requests, self.replies, self.socket):
-            with contextlib.suppress(OSError):
-                handle.close()
+        with contextlib.suppress(OSError):
+            self.socket.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,31 +40,34 @@ def write_stub_package(site):
             (package / "checks" / module.name).write_text(STUB_MODULE)
 
 
+# What a kernel needs of the system besides the Python environment (/sys: CPU and GPU details).
+SYSTEM_FOLDERS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/sys"]
+
+
 def visibility(scratch, hidden):
-    """Launcher arguments that hide the course's secrets from the kernel: the temporary folder
-    (master course, other students' scratch folders), ``solutions/``, the real ``autograder``
-    package and the ``hidden`` folders (submissions, grading output), while the kernel keeps
-    its scratch folder, the Python environment and ``cs_utils``; the scratch gradebook is blanked.
-    The home folder becomes an empty one of the kernel's own, and the Python environment,
-    ``cs_utils``, /etc and /usr are read-only: what a kernel writes there (IPython start-up files,
-    ``.pth`` files, configuration) would otherwise run in the kernels of the students after it."""
+    """Launcher arguments for the kernel's file system: read-only, the Python environment,
+    ``cs_utils``, the downloaded datasets (``cs_utils.data``), the stub package and the system
+    folders; the launcher adds the notebook's folder and the connection file's folder, writable,
+    and a private /tmp, home folder, /dev and /proc. Nothing else exists there: not the checkout (its ``.git``, ``solutions/``, the real
+    ``autograder``), the course, the scratch gradebook, other scratch folders, the grader's
+    temporary files. ``solutions/``, the real ``autograder`` package and the ``hidden`` folders
+    (submissions, grading output) are covered should they lie inside an allowed folder (a
+    package installed into the environment, an output folder in /usr)."""
     from autograder.course import SOLUTIONS_DIR
+    from cs_utils.data import default_data_dir
 
     cs_utils = importlib.util.find_spec("cs_utils").submodule_search_locations[0]
-    home = os.path.expanduser("~")
-    covered = [tempfile.gettempdir(), str(SOLUTIONS_DIR), str(PACKAGE_DIR), *map(str, hidden),
-               *([home] if os.path.isdir(home) and os.path.realpath(home) != "/" else [])]
-    kept = [str(scratch), sys.prefix, sys.base_prefix, cs_utils]
-    readonly = [sys.prefix, sys.base_prefix, cs_utils, "/etc", "/usr"]
-    arguments = [f"--hide={path}" for path in covered] + [f"--keep={path}" for path in kept]
-    arguments += [f"--readonly={path}" for path in readonly]
-    return arguments + [f"--blank={Path(scratch) / 'gradebook.db'}", f"--isolation-file={Path(scratch) / 'kernel.isolation'}"]
+    read_only = [sys.prefix, sys.base_prefix, cs_utils, str(default_data_dir()), str(Path(scratch) / "kernel_site"),
+                 *SYSTEM_FOLDERS]
+    covered = [str(SOLUTIONS_DIR), str(PACKAGE_DIR), *map(str, hidden)]
+    return ([f"--read-only={path}" for path in read_only] + [f"--hide={path}" for path in covered]
+            + [f"--isolation-file={Path(scratch) / 'kernel.isolation'}"])
 
 
-def prepare(scratch, socket_path, memory_mb, file_mb, processes, hidden=()):
+def prepare(scratch, memory_mb, file_mb, processes, hidden=()):
     """Write the stub package and a ``python3`` kernelspec into ``scratch``: kernels forked by
-    ``autograder.fork_provisioner``, confined by ``kernel_launcher``, which do not see ``hidden``
-    folders (nor the course's own secrets, see ``visibility``).
+    ``autograder.fork_provisioner``, confined by ``kernel_launcher`` in a sandbox of their own
+    whose file system is an allowlist (see ``visibility``).
 
     Returns the folder to put first on JUPYTER_PATH so that this kernelspec is the one used.
     """
@@ -81,7 +83,7 @@ def prepare(scratch, socket_path, memory_mb, file_mb, processes, hidden=()):
                  *visibility(scratch, hidden), "--", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading)",
         "language": "python",
-        "env": {"PYTHONPATH": python_path, "CS_GRADER_SOCKET": str(socket_path)},
+        "env": {"PYTHONPATH": python_path},
         "metadata": {"kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}},
     }
     spec_dir = scratch / "jupyter" / "kernels" / "python3"

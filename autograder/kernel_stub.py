@@ -11,12 +11,12 @@ import os
 
 from autograder import _remote
 
-SOCKET_ENV = "CS_GRADER_SOCKET"
+CHANNEL_ENV = "CS_GRADER_FD"  # the verifier channel this kernel inherited (autograder.kernel_zygote)
 
 
 def run_check(module, name, args, kwargs):
     """Run the check ``module.name`` in the grader on ``args``; raise AssertionError if it fails."""
-    channel = _remote.connect(os.environ[SOCKET_ENV])
+    channel = _remote.connect(int(os.environ[CHANNEL_ENV]))
     try:
         channel.send({"op": "check", "module": module, "name": name,
                       "args": channel.encode(list(args)), "kwargs": channel.encode(dict(kwargs))})

@@ -9,9 +9,11 @@ code exists; each kernel is a fork of this clean state, so nothing one student d
 monkeypatches, a patched numpy) can reach the next one. The child confines itself exactly like
 ``kernel_launcher`` describes and then runs ipykernel.
 
-Requests arrive on the inherited socket CONTROL_FD, one JSON line each: ``{"argv": [...],
-"env": {...}, "cwd": ..., "log": ...}``; the answer is ``{"pid": ...}``. The factory exits when
-the socket closes.
+Requests arrive on the inherited socket CONTROL_FD (a SOCK_SEQPACKET socket), one JSON message
+each: ``{"argv": [...], "env": {...}, "cwd": ..., "log": ...}``, with at most one descriptor
+attached: the kernel's end of its verifier channel, which the kernel inherits as the descriptor
+named by ``CS_GRADER_FD``. The answer is ``{"pid": ...}``. The factory exits when the socket
+closes.
 """
 import ctypes
 import importlib
@@ -26,6 +28,8 @@ import kernel_launcher
 
 FACTORY_DIR = os.path.dirname(os.path.abspath(__file__))
 PR_SET_PDEATHSIG = 1
+CHANNEL_ENV = "CS_GRADER_FD"
+MAX_REQUEST_BYTES = 1 << 20
 
 
 def preload(modules):
@@ -37,7 +41,7 @@ def preload(modules):
             pass
 
 
-def become_kernel(request, control_fd, factory_pid):
+def become_kernel(request, control_fd, factory_pid, channel_fd):
     """In the forked child: take the submission's environment, confine, run ipykernel; never returns."""
     status = 1
     try:
@@ -57,6 +61,8 @@ def become_kernel(request, control_fd, factory_pid):
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        if channel_fd is not None:
+            os.environ[CHANNEL_ENV] = str(channel_fd)
         split = request["argv"].index("--")
         kernel_args = request["argv"][split + 1:]
         kernel_launcher.confine(kernel_launcher.parse(request["argv"][:split]),
@@ -88,15 +94,18 @@ def reseed():
 def serve(control):
     """Answer fork requests until the socket closes."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped as they exit
-    requests, replies = control.makefile("r", encoding="utf-8"), control.makefile("w", encoding="utf-8")
-    for line in requests:
-        request = json.loads(line)
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST_BYTES, 1)
+        if not message:
+            return
+        request, channel_fd = json.loads(message), (fds[0] if fds else None)
         factory_pid = os.getpid()
         pid = os.fork()
         if pid == 0:
-            become_kernel(request, control.fileno(), factory_pid)
-        replies.write(json.dumps({"pid": pid}) + "\n")
-        replies.flush()
+            become_kernel(request, control.fileno(), factory_pid, channel_fd)
+        if channel_fd is not None:
+            os.close(channel_fd)
+        control.send(json.dumps({"pid": pid}).encode())
 
 
 def main(argv):

@@ -12,6 +12,7 @@ must import nothing from ``autograder``.
 import base64
 import io
 import json
+import os
 import socket
 import struct
 
@@ -211,9 +212,12 @@ def _rebuild_exception(type_name, message):
     return RemoteError(type_name, f"{type_name}: {message}")
 
 
-def connect(path, timeout=None):
-    """A channel to the grader's verifier listening on the Unix socket ``path``."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    sock.connect(path)
-    return Channel(sock)
+def connect(kernel_channel, timeout=None):
+    """A channel to the grader's verifier: a new socket pair, one end of which goes to the grader
+    over ``kernel_channel``, the descriptor of the socket this kernel inherited."""
+    with socket.socket(fileno=os.dup(kernel_channel)) as inherited:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            socket.send_fds(inherited, [b"c"], [theirs.fileno()])
+    ours.settimeout(timeout)
+    return Channel(ours)

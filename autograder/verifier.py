@@ -5,10 +5,17 @@ A hidden test cell asks (through ``autograder.kernel_stub``) for a check such as
 for the student's functions and records the verdict against the cell that was executing. Scores
 of test cells are then capped by these verdicts, so nothing printed, raised or patched inside the
 kernel can earn points.
+
+Each kernel gets a channel of its own: a socket pair whose kernel end it inherits from the kernel
+factory (``CS_GRADER_FD``; no path any other process could connect to). For each check the
+kernel sends, over it, one end of a new socket pair, on which the check then runs. Requests are
+tied to the kernel that sent them and the cell that runs: one from an earlier (restarted) kernel
+or from outside any cell is refused, and never recorded.
 """
 import contextlib
 import importlib
 import io
+import os
 import re
 import socket
 import threading
@@ -16,6 +23,7 @@ from dataclasses import dataclass
 
 from autograder.remote import Channel, ChannelClosed
 
+REFUSED = "refused: the request came from no running cell of this notebook's kernel"
 NOT_RUN = "the cell stopped before its hidden checks ran"
 CHECK_CALL = re.compile(r"\b(check_\w+)\s*\(")
 CHECK_MODULE = re.compile(r"^autograder\.checks\.[a-z][a-z0-9_]*$")
@@ -35,26 +43,43 @@ def expected_checks(source):
 
 
 class Verifier:
-    """Listens on a Unix socket and runs the checks the kernel asks for."""
+    """Runs the checks that the kernels of one submission ask for, one kernel after the other."""
 
-    def __init__(self, path, call_timeout):
-        self.path, self.call_timeout = str(path), call_timeout
+    def __init__(self, call_timeout):
+        self.call_timeout = call_timeout
         self.verdicts = []
         self.current_cell = None
-        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.server.bind(self.path)
-        self.server.listen(4)
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        self.kernel = None  # our end of the channel of the kernel that runs now
+        self.channels = []
 
-    def _accept(self):
+    def open_kernel_channel(self):
+        """The socket a new kernel inherits as its channel; requests on every earlier kernel's
+        channel are refused from now on."""
+        ours, theirs = socket.socketpair()
+        self.kernel = ours
+        self.channels.append(ours)
+        threading.Thread(target=self._listen, args=(ours,), daemon=True).start()
+        return theirs
+
+    def _listen(self, kernel):
         while True:
             try:
-                connection, _ = self.server.accept()
+                message, fds, _, _ = socket.recv_fds(kernel, 1, 1)
             except OSError:
                 return
+            if not message:
+                return
+            for number in fds[1:]:
+                os.close(number)
+            if not fds:
+                continue
+            try:
+                connection = socket.socket(fileno=fds[0])
+            except OSError:  # not a socket
+                os.close(fds[0])
+                continue
             connection.settimeout(self.call_timeout)
-            self._serve(Channel(connection), self.current_cell)
+            self._serve(Channel(connection), self.current_cell if kernel is self.kernel else None)
 
     def _serve(self, channel, cell):
         try:
@@ -64,6 +89,8 @@ class Verifier:
         name, module = str(request.get("name", "")), str(request.get("module", ""))
         output = io.StringIO()
         try:
+            if cell is None:
+                raise AssertionError(REFUSED)
             if request.get("op") != "check" or not CHECK_MODULE.match(module) or not name.startswith("check_"):
                 raise AssertionError(f"unknown hidden check {module}.{name}")
             check = getattr(importlib.import_module(module), name)
@@ -95,5 +122,7 @@ class Verifier:
         return True, ""
 
     def close(self):
-        with contextlib.suppress(OSError):
-            self.server.close()
+        self.kernel = None
+        for channel in self.channels:
+            with contextlib.suppress(OSError):
+                channel.close()

@@ -9,6 +9,7 @@ once per process, and kernels are forked from a kernel factory that imported MOD
 submission is handled by the parent, which kills this process (and its kernels) and starts
 another.
 """
+import contextlib
 import json
 import os
 import re
@@ -145,24 +146,22 @@ def confirm_with_verifier(root, assignment, student, verifier):
 def grade(job):
     """Autograde and generate feedback for ``job`` (a dict, see ``autograder.grade``)."""
     root, assignment, student = Path(job["root"]), job["assignment"], job["student"]
-    verifier = Verifier(root / "grader.sock", call_timeout=job["cell_timeout"] + 5)
-    jupyter_dir = kernel_site.prepare(root, verifier.path, job["memory_mb"], job["file_mb"], job["processes"],
-                                      job["hidden"])
-    jupyter_path = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_dir), jupyter_path]))
+    verifier = Verifier(call_timeout=job["cell_timeout"] + 5)
+    jupyter_dir = kernel_site.prepare(root, job["memory_mb"], job["file_mb"], job["processes"], job["hidden"])
     GradedExecute.verifier = verifier
     GradedExecute.cell_output_bytes = int(job["cell_output_mb"] * 2**20)
     GradedExecute.notebook_output_bytes = int(job["notebook_output_mb"] * 2**20)
+    KernelFactory.current.kernel_channel = verifier.open_kernel_channel
     api = nbgrader_api(root, job["cell_timeout"])
     started = time.monotonic()
     try:
-        autograde = api.autograde(assignment, student, force=True, create=True)
+        jupyter_path = os.pathsep.join(filter(None, [str(jupyter_dir), os.environ.get("JUPYTER_PATH")]))
+        with _environment(JUPYTER_PATH=jupyter_path):
+            autograde = api.autograde(assignment, student, force=True, create=True)
     finally:
+        KernelFactory.current.kernel_channel = None
         kernel_site.release_cgroup(root)
         verifier.close()
-        os.environ.pop("JUPYTER_PATH")
-        if jupyter_path is not None:
-            os.environ["JUPYTER_PATH"] = jupyter_path
     result = {"log": autograde.get("log", ""), "error": autograde.get("error", ""), "cells": []}
     if not autograde["success"]:
         text = f"{result['log']}\n{result['error']}"
@@ -199,7 +198,7 @@ def grade(job):
     result["status"], result["message"] = problems[0] if problems else ("ok", "")
     result["seconds"] = round(time.monotonic() - started, 2)
     isolation = root / "kernel.isolation"
-    result["isolation"] = isolation.read_text() if isolation.exists() else "not hidden: no launcher record"
+    result["isolation"] = isolation.read_text() if isolation.exists() else "not isolated: no launcher record"
     secrets = secret_lines(source_texts(root, assignment))
     feedback = nbgrader_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
     if not feedback["success"]:
@@ -227,6 +226,21 @@ def exit_with_parent():
         os.killpg(0, signal.SIGKILL)  # this process and its kernel factory, whose kernels die with it
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _environment(**values):
+    """Set environment variables for the duration of the block."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_job(job_path):
