@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 WORKSPACE ?= workspace
 
-.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark benchmark-sandbox clean student lab
+.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark benchmark-sandbox claims clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
 # `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
@@ -58,6 +58,10 @@ samples: install
 benchmark: $(WITH_DISTRIBUTED)
 	$(BIN)/python benchmarks/grading_speed.py
 
+# Run the solution notebooks in full mode and check every claim of their prose against their
+# printed numbers (minutes; not part of `make test`).
+claims: install
+	$(BIN)/python benchmarks/claims.py
 # Sandbox set-up per kernel against the time per graded notebook.
 benchmark-sandbox: install
 	$(BIN)/python benchmarks/sandbox_setup.py

@@ -80,27 +80,39 @@ class NoisyToyLoss(ToyLoss):
         return self.base.grad(p) + self.sigma * self.rng.standard_normal(2)
 
 
-def taco_shell(condition=25.0):
+def taco_shell(condition=25.0, angle=0.0):
     """Ill-conditioned quadratic f = 0.5 * (x^2 + condition * y^2), a long narrow valley.
 
     Its Hessian diag(1, condition) has condition number `condition`: a learning rate
-    small enough not to bounce across the steep y direction crawls along x.
+    small enough not to bounce across the steep y direction crawls along x. With a
+    nonzero `angle` the whole valley (and the start point) is rotated about the minimum,
+    f(p) = 0.5 * p^T R diag(1, condition) R^T p: the same problem for any rule that does
+    not care about the coordinate axes, a harder one for per-coordinate rules.
 
     Inputs:
     - condition: float > 0, the ratio of the two curvatures
+    - angle: float, rotation of the valley in degrees (counter-clockwise)
 
     Returns:
     - ToyLoss with its minimum at (0, 0)
     """
-    curvature = np.array([1.0, condition])
+    radians = np.deg2rad(angle)
+    rotation = np.array([[np.cos(radians), -np.sin(radians)], [np.sin(radians), np.cos(radians)]])
+    hessian = rotation @ np.diag([1.0, condition]) @ rotation.T
+    (h_xx, h_xy), (_, h_yy) = hessian
+    name = f"taco shell (condition number {condition:g})"
+    extent = (-10.0, 10.0, -4.0, 4.0)
+    if angle:
+        name = f"taco shell rotated by {angle:g} degrees (condition number {condition:g})"
+        extent = (-10.0, 10.0, -8.0, 8.0)
     return ToyLoss(
-        name=f"taco shell (condition number {condition:g})",
-        value_fn=lambda x, y: 0.5 * (curvature[0] * x ** 2 + curvature[1] * y ** 2),
-        grad_fn=lambda x, y: (curvature[0] * x, curvature[1] * y),
-        hessian_fn=lambda x, y: np.diag(curvature),
-        start=(-8.0, 2.0),
+        name=name,
+        value_fn=lambda x, y: 0.5 * (h_xx * x ** 2 + 2.0 * h_xy * x * y + h_yy * y ** 2),
+        grad_fn=lambda x, y: (h_xx * x + h_xy * y, h_xy * x + h_yy * y),
+        hessian_fn=lambda x, y: hessian,
+        start=rotation @ np.array([-8.0, 2.0]),
         minimum=(0.0, 0.0),
-        extent=(-10.0, 10.0, -4.0, 4.0),
+        extent=extent,
     )
 
 

@@ -90,3 +90,14 @@ def test_noisy_loss_is_seeded_and_unbiased():
     np.testing.assert_allclose(samples.mean(axis=0), base.grad(p), atol=0.05)
     np.testing.assert_allclose(samples.std(axis=0), 0.5, rtol=0.1)
     assert "noisy" in noisy_loss.name
+
+
+def test_rotated_taco_shell_is_the_same_valley_turned():
+    aligned, rotated = taco_shell(condition=100.0), taco_shell(condition=100.0, angle=45.0)
+    assert np.allclose(np.linalg.eigvalsh(rotated.hessian(np.zeros(2))), [1.0, 100.0])
+    assert not np.allclose(rotated.hessian(np.zeros(2)), np.diag([1.0, 100.0]))
+    assert rotated.value(rotated.start) == pytest.approx(aligned.value(aligned.start))
+    # Plain gradient descent does not see the axes: the same distances step by step.
+    step = lambda w, dw, config: (w - 0.01 * dw, config)  # noqa: E731
+    distances = [np.linalg.norm(run_optimizer(step, loss, num_steps=30), axis=1) for loss in (aligned, rotated)]
+    assert np.allclose(*distances)

@@ -111,7 +111,11 @@ def random_affine(images, rng, max_translation=0.1, max_rotation=15.0, max_shear
 
 
 def ten_crop_offsets(height, width, crop_height, crop_width):
-    """(top, left) of the five windows: top-left, top-right, bottom-left, bottom-right, centre."""
+    """(top, left) of the five windows: top-left, top-right, bottom-left, bottom-right, centre.
+
+    The centre is exactly centred for even margins (height - crop_height, width - crop_width); for an
+    odd margin no window is, and the offset rounds down (half a pixel above and left of the centre).
+    """
     bottom, right = height - crop_height, width - crop_width
     return [(0, 0), (0, right), (bottom, 0), (bottom, right), (bottom // 2, right // 2)]
 
