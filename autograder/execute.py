@@ -30,6 +30,24 @@ def output_size(content):
     return sum(len(value) if isinstance(value, str) else len(str(value)) for value in content.get("data", {}).values())
 
 
+def drop_unverified_messages(channel, log):
+    """Make ``channel`` skip messages whose signature does not verify. The kernel runs the student's
+    code, which can write anything to its output channel: such a message is not the kernel's word,
+    and must not stop the grading of the notebook (jupyter_client raises ValueError on it)."""
+    receive = channel.get_msg
+
+    async def get_msg(timeout=None):
+        while True:
+            try:
+                return await receive(timeout=timeout)
+            except ValueError as error:
+                if "Signature" not in str(error):
+                    raise
+                log.warning("dropped a kernel output message whose signature does not verify")
+
+    channel.get_msg = get_msg
+
+
 class GradedExecute(Execute):
     verifier = None  # set by the worker before grading
     cell_output_bytes = 2**20  # set by the worker from the job
@@ -61,6 +79,13 @@ class GradedExecute(Execute):
     def _track(self, cell, index):
         if self.verifier is not None:
             self.verifier.current_cell = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        drop_unverified_messages(kc.iopub_channel, self.log)
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def preprocess_cell(self, cell, resources, index):
         self._track(cell, index)
