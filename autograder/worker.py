@@ -12,7 +12,6 @@ another.
 import contextlib
 import json
 import os
-import re
 import select
 import signal
 import sys
@@ -26,18 +25,17 @@ import nbformat
 from autograder import kernel_site
 from autograder.course import GRADEBOOK, nbgrader_api, source_texts
 from autograder.execute import KERNEL_DIED, GradedExecute
-from autograder.feedback import secret_lines
+from autograder.feedback import TERMINAL_ESCAPE, secret_lines
 from autograder.fork_provisioner import KernelFactory
 from autograder.verifier import NOT_RUN, Verifier, expected_checks
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
 DEAD_KERNEL_MARKERS = ("DeadKernelError", "Kernel died", "kernel died")
 
 
 def _error_message(output):
     text = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
-    return ANSI_ESCAPE.sub("", text).strip()
+    return TERMINAL_ESCAPE.sub("", text).strip()
 
 
 def cell_label(cell, index):
