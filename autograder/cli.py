@@ -102,7 +102,7 @@ def build_parser():
 
 
 def _options(args):
-    from autograder.grade import Options
+    from autograder.grading.options import Options
 
     return Options(cell_timeout=args.timeout, budget=args.budget, jobs=args.jobs,
                    max_size_mb=getattr(args, "max_size_mb", 50.0), memory_mb=args.memory_mb,
@@ -113,20 +113,22 @@ def _options(args):
 def run(args):
     """Carry out one parsed command; returns the exit status."""
     if args.command == "release":
-        from autograder.release import release
+        from autograder.commands.release import release
 
         written = release(args.solutions, args.release_dir, args.assignment, show_progress=not args.quiet,
                           force=args.force)
         print(f"released {', '.join(written)} into {args.release_dir}")
         return 0
     if args.command == "selfcheck":
-        from autograder.selfcheck import report, selfcheck
+        from autograder.commands.selfcheck import report, selfcheck
 
         problems, rows = selfcheck(args.solutions, args.release_dir, _options(args), args.assignment)
         print(report(problems, rows))
         return 1 if problems else 0
     if args.command == "grade":
-        from autograder.grade import GRADER_FAULTS, format_table, grade
+        from autograder.commands.grade import format_table
+        from autograder.grading.results import GRADER_FAULTS
+        from autograder.grading.run import grade
 
         started = time.monotonic()
         results, rows = grade(args.submissions, args.out, _options(args), args.solutions, args.assignment)
@@ -142,8 +144,8 @@ def run(args):
                   "see autograder/SECURITY.md", file=sys.stderr)
         return 1 if GRADER_FAULTS & set(counts) else 0
     if args.command == "export":
-        from autograder.export import export
-        from autograder.lms_export import ExportFormat
+        from autograder.commands.export import export
+        from autograder.term.lms_export import ExportFormat
 
         report = export(args.out, args.course, ExportFormat(args.format), args.output, args.per_question,
                         args.assignment, args.solutions)
@@ -152,14 +154,14 @@ def run(args):
         print(f"{report.rows} row(s) written to {report.path}; final grades added to the feedback pages")
         return 0
     if args.command == "samples":
-        from autograder.sample_class import write_samples
+        from autograder.commands.samples import write_samples
 
         folder = write_samples(args.solutions, args.release_dir, force=args.force)
         print(f"sample class written to {folder}")
         return 0
     if args.command == "similarity":
-        from autograder.similarity import similarity
-        from autograder.similarity_report import write_report
+        from autograder.similarity.compare import similarity
+        from autograder.similarity.report import write_report
 
         started = time.monotonic()
         found = similarity(args.submissions, args.assignment, args.against, args.solutions, args.release_dir,

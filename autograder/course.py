@@ -57,10 +57,10 @@ def nbgrader_config(root, cell_timeout=None, secrets=()):
     ``GradedExecute`` adds crash recovery and cell tracking for the verifier); stderr
     (warnings) must not zero a test cell, so ``IgnorePattern`` drops all of it; deleted grade cells
     are re-added from the gradebook (``add_missing_cells``); feedback hides hidden tests and
-    tracebacks (``autograder.feedback``).
+    tracebacks (``autograder.grading.nbgrader_ext.feedback``).
     """
-    from autograder.execute import GradedExecute
-    from autograder.feedback import DropActiveOutputs, RedactTests
+    from autograder.grading.nbgrader_ext.execute import GradedExecute
+    from autograder.grading.nbgrader_ext.feedback import DropActiveOutputs, RedactTests
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
                                         IgnorePattern, LimitOutput, SaveAutoGrades)
@@ -105,7 +105,7 @@ def nbgrader_api(root, cell_timeout=None, secrets=()):
 
     put_interpreter_on_path()
     (Path(root) / "exchange").mkdir(parents=True, exist_ok=True)
-    # Written by each kernel in turn, under a user id of its own (``autograder.kernel_launcher``).
+    # Written by each kernel in turn, under a user id of its own (``autograder.sandbox.launcher``).
     (Path(root) / KERNEL_RUNTIME).mkdir(exist_ok=True)
     (Path(root) / KERNEL_RUNTIME).chmod(0o1777)
     config = nbgrader_config(root, cell_timeout, secrets)

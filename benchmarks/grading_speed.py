@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from autograder.course import GRADING_ENVIRONMENT, SOLUTIONS_DIR, list_notebooks, put_interpreter_on_path
-from autograder.grade import Options, grade
-from autograder.sample_class import SAMPLES_DIR
+from autograder.grading.options import Options
+from autograder.grading.run import grade
+from autograder.commands.samples import SAMPLES_DIR
 
 KINDS = ["ada_complete", "ben_partial", "cy_blank"]
 

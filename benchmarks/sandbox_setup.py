@@ -3,7 +3,7 @@ own user, loopback), against the seconds per graded notebook.
 
 The set-up is timed in forked processes confined as the kernel factory confines kernels
 (``kernel_launcher.confine``, with and without the sandbox's options of the grading kernelspec,
-through ``tests/sandbox_harness.py``); the difference is the sandbox's cost. The per-notebook time is that of a grading run of
+through ``tests/sandbox/sandbox_harness.py``); the difference is the sandbox's cost. The per-notebook time is that of a grading run of
 the sample class at ``--jobs 1``. Timings only; nothing here is asserted.
 
     python benchmarks/sandbox_setup.py [--kernels 30] [--students 3] [--assignment 01_optimizers]
@@ -17,13 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import kernel_site
+from autograder.sandbox import site as kernel_site
 from autograder.course import REPO_ROOT, list_notebooks
-from autograder.grade import Options, grade
-from autograder.sample_class import SAMPLES_DIR
+from autograder.grading.options import Options
+from autograder.grading.run import grade
+from autograder.commands.samples import SAMPLES_DIR
 
 sys.path.insert(0, str(REPO_ROOT))
-from tests.sandbox_harness import confined, make_scratch  # noqa: E402 - the tests' harness, from the checkout
+from tests.sandbox.sandbox_harness import confined, make_scratch  # noqa: E402 - the tests' harness, from the checkout
 
 KINDS = ["ada_complete", "ben_partial", "cy_blank"]
 

@@ -1,5 +1,5 @@
 """Seconds to compare a whole class: ``python -m autograder similarity`` on a generated class of
-assignment 01 (honest students, copiers and an identical copy, from ``tests/similarity_class.py``),
+assignment 01 (honest students, copiers and an identical copy, from ``tests/similarity/similarity_class.py``),
 reading, fingerprinting, comparing every pair and writing the report. Timings only; nothing here is
 asserted (the issue asks for under a minute for 200 notebooks).
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.similarity import similarity  # noqa: E402
-from autograder.similarity_report import write_report  # noqa: E402
-from tests.similarity_class import COPIER_DISGUISES, write_class  # noqa: E402
+from autograder.similarity.compare import similarity  # noqa: E402
+from autograder.similarity.report import write_report  # noqa: E402
+from tests.similarity.similarity_class import COPIER_DISGUISES, write_class  # noqa: E402
 
 
 def main():

@@ -17,10 +17,10 @@ import time
 
 import torch
 
-from autograder.checks import transfer as checks
-from autograder.reference import transfer as reference
-from autograder.remote import Channel, ChannelClosed
-from autograder.transfer_probe import Probe
+from autograder.checks import transfer_learning as checks
+from autograder.reference import transfer_learning as reference
+from autograder.sandbox.in_kernel.channel import Channel, ChannelClosed
+from autograder.checks.transfer_learning.probe import Probe
 
 EXERCISES = ["get_device", "replace_head", "freeze_backbone", "make_finetune_optimizer", "train_one_epoch",
              "evaluate", "extract_features"]

@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from autograder.sample_class import SAMPLES_DIR
+from autograder.commands.samples import SAMPLES_DIR
 from cs_utils import workspace
 
 CHROMIUM = "/usr/bin/chromium"

@@ -5,7 +5,7 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.lms_export import write_csv
+from autograder.term.lms_export import write_csv
 from autograder.spreadsheet import FORMULA_STARTS, SafeDictWriter, SafeWriter, spreadsheet_safe
 
 

@@ -1,0 +1,294 @@
+"""A grading process: ``python -m autograder.grading.worker CONTROL_FD [MODULE ...]``.
+
+The parent (``autograder.grading.task``) prepares a scratch course directory per submission, holding a
+copy of the gradebook and the submission, and writes the path of its JOB.json on this process's
+stdin. This process grades it with nbgrader, writes the JSON result the job names and answers
+"done" on CONTROL_FD; then it waits for the next job. nbgrader and the hidden checks are imported
+once per process, and kernels are forked from a kernel factory that imported MODULEs once
+(``autograder.sandbox.provisioner``), so a submission pays for little more than its own cells. A hung
+submission is handled by the parent, which kills this process (and its kernels) and starts
+another.
+"""
+import contextlib
+import json
+import os
+import select
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import nbformat
+
+from autograder.sandbox import site as kernel_site
+from autograder.course import GRADEBOOK, nbgrader_api, source_texts
+from autograder.grading.nbgrader_ext.execute import KERNEL_DIED, GradedExecute
+from autograder.grading.nbgrader_ext.feedback import TERMINAL_ESCAPE, secret_lines
+from autograder.sandbox.provisioner import KernelFactory
+from autograder.sandbox.verifier import NOT_RUN, Verifier, expected_checks
+
+TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
+DEAD_KERNEL_MARKERS = ("DeadKernelError", "Kernel died", "kernel died")
+
+
+def _error_message(output):
+    text = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
+    return TERMINAL_ESCAPE.sub("", text).strip()
+
+
+def cell_label(cell, index):
+    """How a status message names a cell: its grade_id, else its position in the notebook."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"'{grade_id}'" if grade_id else str(index + 1)
+
+
+def cell_outcomes(notebook):
+    """Map grade_id -> (status, message) from the errors in an executed notebook, name the first
+    cells (grade_id, cell id or index) that hit the timeout and that killed the kernel, if any,
+    and count the code cells that did not run."""
+    outcomes, timed_out_cell, crashed_cell, not_run = {}, None, None, 0
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        not_run += cell.source.strip() != "" and cell.get("execution_count") is None
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        timed_out = any(o.ename in TIMEOUT_ERRORS for o in errors)
+        crashed = any(o.ename == KERNEL_DIED for o in errors)
+        if timed_out and timed_out_cell is None:
+            timed_out_cell = cell_label(cell, index)
+        if crashed and crashed_cell is None:
+            crashed_cell = cell_label(cell, index)
+        if grade_id:
+            if crashed:
+                outcomes[grade_id] = ("kernel-died", "the kernel died while running this cell")
+            elif timed_out:
+                outcomes[grade_id] = ("timeout", "the cell did not finish within the time limit")
+            elif errors:
+                outcomes[grade_id] = ("failed", _error_message(errors[-1]))
+    return outcomes, timed_out_cell, crashed_cell, not_run
+
+
+def read_grades(root, assignment, student):
+    """Per-cell grades of the submission from the nbgrader gradebook at ``root``."""
+    from nbgrader.api import Gradebook
+
+    rows = []
+    with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                rows.append({
+                    "notebook": notebook.name,
+                    "grade_id": grade.name,
+                    "score": grade.score,
+                    "max_score": grade.max_score,
+                    "needs_manual_grade": bool(grade.needs_manual_grade),
+                    "auto_graded": grade.auto_score is not None,
+                    "cell_type": grade.cell.cell_type,
+                })
+    return rows
+
+
+RESOURCE_ERRORS = [  # (status, ename, words in the message)
+    ("memory-limit", "MemoryError", ""),
+    ("file-size-limit", "OSError", "File too large"),
+    ("process-limit", "BlockingIOError", "Resource temporarily unavailable"),
+    ("process-limit", "OSError", "Resource temporarily unavailable"),
+    ("process-limit", "RuntimeError", "can't start new thread"),
+]
+
+
+def resource_status(notebook):
+    """The resource limit a submission ran into, from the errors its executed notebook's cells
+    raised, or None."""
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.output_type != "error":
+                continue
+            for status, ename, words in RESOURCE_ERRORS:
+                if output.ename == ename and words in str(output.evalue):
+                    return status, f"cell {cell_label(cell, index)} hit the {status.replace('-', ' ')}"
+    return None
+
+
+def confirm_with_verifier(root, assignment, student, verifier):
+    """Cap every test cell that calls hidden checks by the verifier's verdicts, in the gradebook.
+
+    Returns {grade_id: failure message} for the cells the verifier did not confirm.
+    """
+    from nbgrader.api import Gradebook
+
+    unconfirmed = {}
+    with Gradebook(f"sqlite:///{Path(root) / GRADEBOOK}") as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.cell.cell_type != "code":
+                    continue
+                source = gradebook.find_source_cell(grade.name, notebook.name, assignment).source
+                names = expected_checks(source)
+                if not names:
+                    continue
+                confirmed, message = verifier.confirm(grade.name, names)
+                if not confirmed:
+                    unconfirmed[grade.name] = message
+                    if grade.auto_score:
+                        grade.auto_score = 0.0
+        gradebook.db.commit()
+    return unconfirmed
+
+
+def grade(job):
+    """Autograde and generate feedback for ``job`` (a dict, see ``autograder.grading.task``)."""
+    root, assignment, student = Path(job["root"]), job["assignment"], job["student"]
+    verifier = Verifier(call_timeout=job["cell_timeout"] + 5)
+    jupyter_dir = kernel_site.prepare(root, job["memory_mb"], job["file_mb"], job["processes"], job["hidden"])
+    GradedExecute.verifier = verifier
+    GradedExecute.cell_output_bytes = int(job["cell_output_mb"] * 2**20)
+    GradedExecute.notebook_output_bytes = int(job["notebook_output_mb"] * 2**20)
+    KernelFactory.current.kernel_channel = verifier.open_kernel_channel
+    api = nbgrader_api(root, job["cell_timeout"])
+    started = time.monotonic()
+    try:
+        jupyter_path = os.pathsep.join(filter(None, [str(jupyter_dir), os.environ.get("JUPYTER_PATH")]))
+        with _environment(JUPYTER_PATH=jupyter_path):
+            autograde = api.autograde(assignment, student, force=True, create=True)
+    finally:
+        KernelFactory.current.kernel_channel = None
+        kernel_site.release_cgroup(root)
+        verifier.close()
+    result = {"log": autograde.get("log", ""), "error": autograde.get("error", ""), "cells": []}
+    if not autograde["success"]:
+        text = f"{result['log']}\n{result['error']}"
+        result["status"] = "kernel-died" if any(m in text for m in DEAD_KERNEL_MARKERS) else "grader-error"
+        return result
+    unconfirmed = confirm_with_verifier(root, assignment, student, verifier)
+    problems, result["cells_not_run"] = [], 0
+    grades = read_grades(root, assignment, student)
+    for notebook_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
+        notebook = nbformat.read(notebook_path, as_version=4)
+        outcomes, timed_out, crashed, not_run = cell_outcomes(notebook)
+        result["cells_not_run"] += not_run
+        if crashed:
+            problems.append(("kernel-died", f"the kernel died in cell {crashed} and was restarted"))
+        if timed_out:
+            problems.append(("timeout", f"cell {timed_out} exceeded the {job['cell_timeout']} s limit"))
+        limit = resource_status(notebook)
+        if limit:
+            problems.append(limit)
+        for row in grades:
+            if row["notebook"] != notebook_path.stem:
+                continue
+            status, message = outcomes.get(row["grade_id"], ("passed", ""))
+            if row["grade_id"] in unconfirmed:
+                verdict = unconfirmed[row["grade_id"]]
+                # A check that never ran leaves the cell's own error as the useful message.
+                if status == "passed" or not verdict.startswith(NOT_RUN):
+                    status, message = ("failed" if status == "passed" else status), verdict
+            if row["cell_type"] == "markdown":
+                status, message = ("manual", "graded by hand") if row["needs_manual_grade"] else ("unanswered", "")
+            elif status == "passed" and row["score"] < row["max_score"]:
+                status = "partial"
+            result["cells"].append({**row, "status": status, "message": message})
+    result["status"], result["message"] = problems[0] if problems else ("ok", "")
+    result["seconds"] = round(time.monotonic() - started, 2)
+    isolation = root / "kernel.isolation"
+    result["isolation"] = isolation.read_text() if isolation.exists() else "not isolated: no launcher record"
+    secrets = secret_lines(source_texts(root, assignment))
+    feedback = nbgrader_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
+    if not feedback["success"]:
+        result["feedback_error"] = feedback.get("error") or feedback.get("log", "")
+    return result
+
+
+CURRENT_JOB = {}  # the root of the job being graded, for ``exit_with_parent``
+
+
+def exit_with_parent():
+    """End this process, its kernel factory, kernels and the processes of the kernel's cgroup as
+    soon as the process that started it ends, however it ends (``kill -9`` included): a watcher
+    thread waits on a pidfd of the parent. (``PR_SET_PDEATHSIG`` would fire when the parent's
+    thread that started us ends, which a thread pool's threads do.)"""
+    parent = os.getppid()
+    handle = os.pidfd_open(parent)
+    if os.getppid() != parent:  # the parent died before we could watch it
+        os._exit(1)
+
+    def watch():
+        select.select([handle], [], [])
+        if "root" in CURRENT_JOB:
+            kernel_site.release_cgroup(CURRENT_JOB["root"])
+        os.killpg(0, signal.SIGKILL)  # this process and its kernel factory, whose kernels die with it
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _environment(**values):
+    """Set environment variables for the duration of the block."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_job(job_path):
+    """Grade the job at ``job_path`` into the result file it names, logging to its worker.log."""
+    job = json.loads(Path(job_path).read_text())
+    CURRENT_JOB["root"] = job["root"]
+    log_path = Path(job["root"]) / "worker.log"
+    saved = [os.dup(1), os.dup(2)]
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    for number in (1, 2):
+        os.dup2(log, number)
+    os.close(log)
+    KernelFactory.current.kernel_log = log_path
+    try:
+        result = grade(job)
+        Path(job["result"]).write_text(json.dumps(result, indent=1))
+    except Exception:  # noqa: BLE001 - no result file: the parent reports the log as a grader error
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for number, original in zip((1, 2), saved):
+            os.dup2(original, number)
+            os.close(original)
+
+
+def _warm_transfer_checks():
+    from autograder.checks import transfer_learning as transfer
+
+    transfer.warm_up()
+
+
+def serve(control_fd, modules):
+    """Grade the jobs named on stdin, one per line: say "ready" on ``control_fd`` once started (the
+    kernel factory goes on importing in the background), then "done" after each job."""
+    exit_with_parent()
+    KernelFactory.current = KernelFactory(modules)
+    if "torch" in modules:
+        # 04's hidden checks run in this process: pay PyTorch's one-time import costs now, not
+        # within the time limit of the first test cell that waits for them.
+        threading.Thread(target=_warm_transfer_checks, daemon=True).start()
+    try:
+        with os.fdopen(control_fd, "w", buffering=1) as control:
+            control.write("ready\n")
+            for line in sys.stdin:
+                run_job(line.strip())
+                control.write("done\n")
+    finally:
+        KernelFactory.current.close()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), sys.argv[2:])

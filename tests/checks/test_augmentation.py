@@ -1,0 +1,65 @@
+"""The hidden checks of 03 Data augmentation: references pass, catalogued bugs fail, equivalents pass."""
+import numpy as np
+import pytest
+
+from autograder.checks import augmentation as checks
+from autograder.reference import augmentation as reference
+from tests.checks.bug_catalogue.augmentation import BUGS, DTYPE_SLIPS, EQUIVALENTS
+from tests.checks.check_harness import shared_tests
+
+EXERCISES = [
+    "random_horizontal_flip", "random_crop", "random_scale_crop", "color_jitter", "fit_pca_color",
+    "pca_color_augment", "warp_affine", "random_affine", "ten_crop", "predict_ten_crop",
+]
+
+
+def run_check(exercise, function, seed):
+    getattr(checks, f"check_{exercise}")(function, seed=seed)
+
+
+(test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+ test_dtype_slip_keeps_the_points_with_a_note) = shared_tests(
+    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS, DTYPE_SLIPS)
+
+
+def test_catalogue_covers_every_exercise():
+    assert {exercise for exercise, _, _ in BUGS.values()} == set(EXERCISES)
+    assert {exercise for exercise, _ in EQUIVALENTS.values()} == set(EXERCISES)
+    assert len(BUGS) >= 10
+
+
+def test_seeds_are_fresh_by_default(capsys):
+    checks.check_random_crop(reference.random_crop)
+    checks.check_random_crop(reference.random_crop)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] != lines[1]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_unimplemented_function_is_reported(exercise):
+    def not_implemented(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="not implemented"):
+        run_check(exercise, not_implemented, 0)
+
+
+def test_exception_in_student_code_names_the_error():
+    def broken(images, rng, p=0.5):
+        return images[:, :, :, :, 0]
+
+    with pytest.raises(AssertionError, match="raised IndexError"):
+        run_check("random_horizontal_flip", broken, 0)
+
+
+def test_wrong_return_type_is_reported():
+    with pytest.raises(AssertionError, match="numpy array"):
+        run_check("ten_crop", lambda images, crop_size: list(reference.ten_crop(images, crop_size)), 0)
+
+
+def test_ten_crop_order_is_documented_by_the_offsets():
+    images = np.arange(2 * 5 * 6 * 1, dtype=np.float64).reshape(2, 5, 6, 1)
+    crops = reference.ten_crop(images, 3)
+    assert reference.ten_crop_offsets(5, 6, 3, 3) == [(0, 0), (0, 3), (2, 0), (2, 3), (1, 1)]
+    np.testing.assert_array_equal(crops[:, 4], images[:, 1:4, 1:4])
+    np.testing.assert_array_equal(crops[:, 6], images[:, 0:3, 3:6][:, :, ::-1])
