@@ -47,7 +47,10 @@ CHECKS = "autograder/checks"
 # Third-party imports the warm server makes once instead of once per mutant.
 PRELOAD = ["numpy", "scipy", "sklearn", "matplotlib.pyplot", "torch", "nbformat", "nbconvert", "nbgrader.api",
            "nbgrader.preprocessors", "nh3", "hypothesis", "pytest"]
-PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "--hypothesis-seed=0",
+# Stop at the first failure; plain asserts, since rewriting the test modules again for every mutant
+# costs more than most mutants' tests.
+PYTEST_ARGS = ["-x", "-q", "--assert=plain", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
+               "--hypothesis-seed=0",
                # the server imported hypothesis before pytest could rewrite its plugin's asserts
                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 

@@ -2,9 +2,9 @@
 definitions of its solution cells, given those imports of its set-up cell that they use (no notebook
 executes)."""
 import ast
+import json
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[2] / "solutions"
@@ -12,15 +12,15 @@ SOLUTIONS_DIR = Path(__file__).resolve().parents[2] / "solutions"
 
 def _code(cell):
     """The cell's Python, without IPython's magics."""
-    return "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    source = "".join(cell["source"])
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
 
 
 def solution_definitions(key):
     """name -> function or class defined in a solution cell of solutions/NN_<key>/<key>.ipynb."""
     (path,) = SOLUTIONS_DIR.glob(f"*_{key}/{key}.ipynb")
-    notebook = nbformat.read(path, as_version=4)
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    definitions = [node for cell in code_cells if cell.metadata.get("nbgrader", {}).get("solution")
+    code_cells = [cell for cell in json.loads(path.read_text(encoding="utf-8"))["cells"] if cell["cell_type"] == "code"]
+    definitions = [node for cell in code_cells if cell["metadata"].get("nbgrader", {}).get("solution")
                    for node in ast.parse(_code(cell)).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
     used = {node.id for definition in definitions for node in ast.walk(definition) if isinstance(node, ast.Name)}
     imports = [node for node in ast.parse(_code(code_cells[0])).body if isinstance(node, (ast.Import, ast.ImportFrom))
