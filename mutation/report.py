@@ -3,6 +3,7 @@
 killed counts the mutants whose tests failed, timeout those whose tests ran past the session's
 limit (Cosmic Ray counts them as killed), skipped those on lines marked ``# pragma: no mutate``
 (equivalent mutants, each with its reason); the score is (killed + timeout) over the mutants run.
+Mutants of the operators that mutation/run.py excludes are left out of every count.
 
     python mutation/report.py [--survivors] [--only TEXT]
 """
@@ -19,7 +20,7 @@ COLUMNS = ["module", "mutants", "killed", "survived", "timeout", "skipped", "sco
 
 def outcome(result):
     if result.worker_outcome == WorkerOutcome.SKIPPED:
-        return "skipped"
+        return "excluded" if result.output == "Filtered operator" else "skipped"
     if result.worker_outcome != WorkerOutcome.NORMAL:
         return "error"  # Cosmic Ray could not make or run this mutant
     if result.test_outcome == TestOutcome.SURVIVED:
@@ -48,6 +49,7 @@ def table(sessions, note):
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     problems = []
     for module, tally in sorted(counts(sessions).items()):
+        tally.pop("excluded", None)
         run = tally["killed"] + tally["timeout"] + tally["survived"]
         score = f"{100 * (tally['killed'] + tally['timeout']) / run:.1f}" if run else "-"
         lines.append(f"| {module} | {sum(tally.values())} | {tally['killed']} | {tally['survived']} | "
