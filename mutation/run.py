@@ -30,16 +30,16 @@ RESULTS = ROOT / "mutation" / "results"
 
 # Module (or folder) -> the fast tests that pin it; never the end-to-end grading tests.
 TARGETS = {
-    "autograder/reference/foundations.py": ["tests/reference/test_foundations.py"],
-    "autograder/reference/optimizers.py": ["tests/reference/test_optimizers.py"],
-    "autograder/reference/regularization.py": ["tests/reference/test_regularization.py"],
-    "autograder/reference/augmentation.py": ["tests/reference/test_augmentation.py"],
-    "autograder/reference/transfer_learning.py": ["tests/reference/test_transfer_learning.py"],
     "autograder/sandbox/verifier.py": ["tests/sandbox/test_verifier.py", "tests/sandbox/test_verifier_channel.py"],
-    "autograder/grading/results.py": ["tests/grading/test_results.py"],
+    "autograder/reference/transfer_learning.py": ["tests/reference/test_transfer_learning.py"],
+    "autograder/reference/optimizers.py": ["tests/reference/test_optimizers.py"],
+    "autograder/reference/foundations.py": ["tests/reference/test_foundations.py"],
+    "autograder/reference/augmentation.py": ["tests/reference/test_augmentation.py"],
+    "autograder/reference/regularization.py": ["tests/reference/test_regularization.py"],
+    "cs_utils/gradient_check.py": ["tests/cs_utils/test_gradient_check.py"],
     "autograder/spreadsheet.py": ["tests/test_spreadsheet.py"],
     "autograder/term/lms_export.py": ["tests/term/test_lms_export.py"],
-    "cs_utils/gradient_check.py": ["tests/cs_utils/test_gradient_check.py"],
+    "autograder/grading/results.py": ["tests/grading/test_results.py"],
 }
 # The hidden checks are mutated by folder, so that modules added to it are covered: one session per
 # topic package against that topic's tests, and one for the shared files against all check tests.
@@ -54,7 +54,7 @@ PRELOAD = ["numpy", "scipy", "sklearn", "matplotlib.pyplot", "torch", "nbformat"
 # Stop at the first failure; plain asserts, since rewriting the test modules again for every mutant
 # costs more than most mutants' tests.
 PYTEST_ARGS = ["-x", "-q", "--assert=plain", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
-               "--hypothesis-seed=0",
+               "-p", "_hypothesis_pytestplugin", "--hypothesis-seed=0",
                # the server imported hypothesis before pytest could rewrite its plugin's asserts
                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 
@@ -96,7 +96,10 @@ def copy_checkout(scratch):
 
 
 def start_server(scratch, socket_path):
-    env = {**os.environ, "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
+    # Bytecode caches go stale when a mutant is written within the second of the last one; of
+    # pytest's plugins only hypothesis's is needed, and looking for the others costs every run.
+    env = {**os.environ, "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     server = subprocess.Popen([sys.executable, "mutation/warm.py", "serve", socket_path, *PRELOAD], cwd=scratch,
                               env=env)
     while not os.path.exists(socket_path):
