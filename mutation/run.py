@@ -72,8 +72,10 @@ def checks_targets():
 
 
 def session_name(paths):
-    first = paths[0] if isinstance(paths, tuple) else paths
-    return first.removesuffix(".py").replace("/", ".") + ("+shared" if isinstance(paths, tuple) else "")
+    """The module's dotted name; for the shared files of a folder, the folder's and ".shared"."""
+    if isinstance(paths, tuple):
+        return str(Path(paths[0]).parent).replace("/", ".") + ".shared"
+    return paths.removesuffix(".py").replace("/", ".")
 
 
 def source_digest(scratch, paths):
@@ -147,7 +149,7 @@ def run_target(scratch, paths, tests, socket_path, survivors_only):
     command = " ".join([sys.executable, "mutation/warm.py", "run", socket_path, *PYTEST_ARGS, *tests])
     baseline = unmutated_run(scratch, command)
     module_path = list(paths) if isinstance(paths, tuple) else paths
-    config_path.write_text(toml_config(module_path, command, timeout=max(30.0, 10 * baseline)))
+    config_path.write_text(toml_config(module_path, command, timeout=max(10.0, 4 * baseline)))
     digest = source_digest(scratch, paths)
     cosmic_ray = [Path(sys.executable).parent / "cosmic-ray"]
     if survivors_only and session.exists() and digest_path.exists() and json.loads(digest_path.read_text()) == digest:

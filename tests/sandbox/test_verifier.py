@@ -153,7 +153,7 @@ def test_confirm_needs_every_expected_check_run_and_none_failed():
 
 def ask(kernel_end, name="check_passes"):
     """A check request over the kernel's channel, as the kernel's stub sends it."""
-    channel = remote.connect(kernel_end.fileno(), timeout=10)
+    channel = remote.connect(kernel_end.fileno(), timeout=5)
     try:
         channel.send({"op": "check", "module": "autograder.checks.fake", "name": name,
                       "args": channel.encode([5]), "kwargs": channel.encode({})})
