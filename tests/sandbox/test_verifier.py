@@ -141,12 +141,15 @@ def test_confirm_needs_every_expected_check_run_and_none_failed():
                          Verdict("a", "check_y", False, "y again"), Verdict("b", "check_x", False, "b only"),
                          Verdict("a", "check_z", True, ""), Verdict("c", "check_x", True, "")]
     assert verifier.confirm("a", ["check_x"]) == (True, "")
+    assert verifier.confirm("a", ["".join(["check_", "x"])]) == (True, "")  # equal names, not the same object
     assert verifier.confirm("a", ["check_x", "check_y"]) == (False, "y is wrong")
     assert verifier.confirm("a", ["check_x", "check_w", "check_v"]) == (False, f"{NOT_RUN} (check_w)")
     assert verifier.confirm("a", []) == (True, "")
     assert verifier.confirm("b", ["check_x", "check_w"]) == (False, "b only")
     assert verifier.confirm("c", ["check_z"]) == (False, f"{NOT_RUN} (check_z)")
     assert verifier.confirm("d", ["check_x"]) == (False, f"{NOT_RUN} (check_x)")
+    assert verifier.confirm("c", ["check_x", "check_y"]) == (False, f"{NOT_RUN} (check_y)")
+    assert verifier.confirm("c", ["check_w", "check_x"]) == (False, f"{NOT_RUN} (check_w)")
     verifier.verdicts.append(Verdict("a", "check_x", False, "x failed later"))
     assert verifier.confirm("a", ["check_x"]) == (False, "x failed later")
 
