@@ -3,6 +3,7 @@ when a cell's verdicts confirm its score."""
 import os
 import socket
 import sys
+import threading
 import types
 
 import pytest
@@ -150,6 +151,8 @@ def test_confirm_needs_every_expected_check_run_and_none_failed():
     assert verifier.confirm("d", ["check_x"]) == (False, f"{NOT_RUN} (check_x)")
     assert verifier.confirm("c", ["check_x", "check_y"]) == (False, f"{NOT_RUN} (check_y)")
     assert verifier.confirm("c", ["check_w", "check_x"]) == (False, f"{NOT_RUN} (check_w)")
+    verifier.verdicts.append(Verdict("cell_two", "check_x", True, ""))
+    assert verifier.confirm("".join(["cell_", "two"]), ["check_x"]) == (True, "")  # equal, not the same object
     verifier.verdicts.append(Verdict("a", "check_x", False, "x failed later"))
     assert verifier.confirm("a", ["check_x"]) == (False, "x failed later")
 
@@ -205,6 +208,32 @@ def test_a_check_connection_that_sends_nothing_is_given_up_after_the_call_timeou
     assert verifier.verdicts == [Verdict("cell", "check_passes", True, "")]
     silent.close()
     verifier.close()
+
+
+def listener_threads():
+    return [thread for thread in threading.enumerate() if thread.name.endswith("(_listen)")]
+
+
+def test_a_closed_verifier_stops_listening_without_an_error(checks, monkeypatch):
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    started, release = threading.Event(), threading.Event()
+    checks.check_waits = lambda value: (started.set(), release.wait(5))
+    verifier = Verifier(call_timeout=5)
+    before = set(listener_threads())
+    kernel_end = verifier.open_kernel_channel()
+    (listener,) = set(listener_threads()) - before
+    assert listener.daemon  # never keeps the grader from exiting
+    verifier.current_cell = "cell"
+    asking = threading.Thread(target=ask, args=(kernel_end, "check_waits"))
+    asking.start()
+    assert started.wait(5)
+    verifier.close()  # while the check runs
+    release.set()
+    asking.join(5)
+    listener.join(5)
+    assert not listener.is_alive() and errors == []
+    kernel_end.close()
 
 
 def test_close_closes_every_kernel_channel():
