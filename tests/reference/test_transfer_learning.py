@@ -156,3 +156,39 @@ def test_extract_features_agrees_with_the_solution():
     assert torch.equal(labels, torch.cat([y for _, y in batches]))
     double, _ = reference.extract_features(nn.Linear(6, 2).double(), [(torch.randn(2, 6).double(), labels[:2])], CPU)
     assert double.dtype == torch.float32
+
+
+class Stop(Exception):
+    """Raised where the first batch enters autocast: what it was asked for is all this test needs."""
+
+
+class AnyDevice:
+    """A batch that moves to any device, so that no CUDA GPU is needed to see what happens there."""
+
+    def to(self, device):
+        return self
+
+
+@pytest.mark.parametrize("device_type", ["cpu", "cuda", "meta", "mps"])
+def test_mixed_precision_on_cuda_only(monkeypatch, device_type):
+    entered, scalers = [], []
+
+    def autocast(device_type, dtype, enabled):
+        entered.append((device_type, dtype, enabled))
+        raise Stop
+
+    def grad_scaler(device, enabled):
+        scalers.append((device, enabled))
+        return None
+
+    monkeypatch.setattr(torch, "autocast", autocast)
+    monkeypatch.setattr(torch.amp, "GradScaler", grad_scaler)
+    device, model, batches = torch.device(device_type), net(), [(AnyDevice(), AnyDevice())]
+    for call in [lambda: reference.train_one_epoch(model, batches, torch.optim.SGD(model.parameters()), device),
+                 lambda: reference.evaluate(model, batches, device),
+                 lambda: reference.extract_features(model.backbone, batches, device)]:
+        with pytest.raises(Stop):
+            call()
+    cuda = device_type == "cuda"
+    assert entered == [(device_type, torch.float16, cuda)] * 3
+    assert scalers == [("cuda", cuda)]
