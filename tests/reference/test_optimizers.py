@@ -11,14 +11,15 @@ from tests.reference.solution_code import assert_same, solution_definitions
 
 SOLUTION = solution_definitions("optimizers")
 RULES = ["sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adam"]
-# Every hyperparameter away from its default, so that a rule reading the wrong one shows.
+# Every hyperparameter away from its default, so that a rule reading the wrong one shows; decays
+# below one half, where 1 % decay differs from 1 - decay.
 CONFIGS = {
     "sgd": {"learning_rate": 0.3},
     "sgd_momentum": {"learning_rate": 0.3, "momentum": 0.7},
     "nesterov_momentum": {"learning_rate": 0.3, "momentum": 0.7},
     "adagrad": {"learning_rate": 0.3, "epsilon": 0.5},
-    "rmsprop": {"learning_rate": 0.3, "decay_rate": 0.6, "epsilon": 0.5},
-    "adam": {"learning_rate": 0.3, "beta1": 0.6, "beta2": 0.8, "epsilon": 0.5},
+    "rmsprop": {"learning_rate": 0.3, "decay_rate": 0.3, "epsilon": 0.5},
+    "adam": {"learning_rate": 0.3, "beta1": 0.3, "beta2": 0.45, "epsilon": 0.5},
 }
 
 

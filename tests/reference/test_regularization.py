@@ -110,7 +110,7 @@ def batchnorm_run(forward, backward, bn_param, steps=3):
 
 
 @pytest.mark.parametrize("backward", ["batchnorm_backward", "batchnorm_backward_alt"])
-@pytest.mark.parametrize("options", [{}, {"eps": 0.5, "momentum": 0.6}])
+@pytest.mark.parametrize("options", [{}, {"eps": 0.5, "momentum": 0.3}])
 def test_batchnorm_agrees_with_the_solution(options, backward):
     ours = batchnorm_run(reference.batchnorm_forward, getattr(reference, backward), {"mode": "train", **options})
     theirs = batchnorm_run(SOLUTION["batchnorm_forward"], SOLUTION[backward], {"mode": "train", **options})
