@@ -114,6 +114,12 @@ def test_preprocessing_known_statistics():
     whitened = reference.apply_preprocessing(X_train, reference.fit_preprocessing(X_train, "whiten", epsilon=1e-12))
     np.testing.assert_allclose(np.cov(whitened[:, :2].T, bias=True), np.eye(2), atol=1e-6)
     assert whitened.dtype == np.float64
+    assert sorted(stats) == ["mean", "mode"]
+    assert sorted(reference.fit_preprocessing(X_train, "standardize")) == ["mean", "mode", "scale"]
+    assert sorted(reference.fit_preprocessing(X_train, "whiten")) == ["mean", "mode", "projection"]
+    # a mode built at run time is equal to the literal, not the same object
+    whiten = reference.fit_preprocessing(X_train, "".join(["whi", "ten"]), epsilon=1e-12)
+    np.testing.assert_allclose(np.abs(reference.apply_preprocessing(X_train, whiten)), np.abs(whitened))
     with pytest.raises(ValueError, match="mode"):
         reference.fit_preprocessing(X_train, "normalize")
 
