@@ -104,6 +104,11 @@ def test_preprocessing_agrees_with_the_solution(mode, epsilon):
     np.testing.assert_array_equal(X, before)
 
 
+def built(text):
+    """``text`` as a string made at run time: equal to the literal, but not the same object."""
+    return "".join(list(text))
+
+
 def test_preprocessing_known_statistics():
     X_train = np.array([[1, 0, 3], [3, 0, 3], [5, 0, 9]])
     stats = reference.fit_preprocessing(X_train, "center")
@@ -117,9 +122,11 @@ def test_preprocessing_known_statistics():
     assert sorted(stats) == ["mean", "mode"]
     assert sorted(reference.fit_preprocessing(X_train, "standardize")) == ["mean", "mode", "scale"]
     assert sorted(reference.fit_preprocessing(X_train, "whiten")) == ["mean", "mode", "projection"]
-    # a mode built at run time is equal to the literal, not the same object
-    whiten = reference.fit_preprocessing(X_train, "".join(["whi", "ten"]), epsilon=1e-12)
+    # modes built at run time are equal to the literals, not the same objects
+    whiten = reference.fit_preprocessing(X_train, built("whiten"), epsilon=1e-12)
     np.testing.assert_allclose(np.abs(reference.apply_preprocessing(X_train, whiten)), np.abs(whitened))
+    np.testing.assert_allclose(reference.apply_preprocessing(X_train, reference.fit_preprocessing(
+        X_train, built("standardize"))), standardized)
     with pytest.raises(ValueError, match="mode"):
         reference.fit_preprocessing(X_train, "normalize")
 
@@ -168,6 +175,8 @@ def test_early_stopping_known_run():
     assert (stopper.best_value, stopper.best_epoch, stopper.best_params, stopper.epoch) == (1.2, 2, {"v": 1.2}, 5)
     stopper = reference.EarlyStopping(patience=1, mode="min")
     assert [stopper.step(v, None) for v in [2.0, 1.0, 1.0]] == [False, False, True]
+    stopper = reference.EarlyStopping(patience=1, mode=built("max"))
+    assert [stopper.step(v, None) for v in [1.0, 2.0, 1.0]] == [False, False, True]
     with pytest.raises(ValueError, match="mode"):
         reference.EarlyStopping(patience=1, mode="maximum")
 
@@ -197,6 +206,8 @@ def test_random_and_coarse_to_fine_search_agree_with_the_solution():
     assert ours == SOLUTION["random_search"](objective, space, 12, np.random.default_rng(5))
     assert [score for _, score in ours] == sorted((score for _, score in ours), reverse=True)
     assert all(type(value) is float for config, _ in ours for value in config.values())
+    built_space = {"x": (1e-3, 1.0, built("log")), "y": (0.0, 4.0, "linear")}
+    assert reference.random_search(objective, built_space, 12, np.random.default_rng(5)) == ours
     narrowed = reference.coarse_to_fine(ours, space, 4)
     assert narrowed == SOLUTION["coarse_to_fine"](ours, space, 4)
     best = [config for config, _ in ours[:4]]
