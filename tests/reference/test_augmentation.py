@@ -172,7 +172,7 @@ def test_ten_crop_known_offsets_and_agreement():
 
 
 def test_predict_ten_crop_agrees_with_the_solution():
-    batch = images(5, shape=(3, 7, 9, 2))
+    batch = images(5, shape=(12, 7, 9, 2))  # more images than crops per image
     weights = np.random.default_rng(0).standard_normal((4 * 4 * 2, 5))
 
     def predict_proba(crops):
@@ -182,5 +182,5 @@ def test_predict_ten_crop_agrees_with_the_solution():
 
     ours = reference.predict_ten_crop(predict_proba, batch, 4)
     assert_same(ours, SOLUTION["predict_ten_crop"](predict_proba, batch, 4))
-    np.testing.assert_allclose(ours, predict_proba(reference.ten_crop(batch, 4).reshape(30, 4, 4, 2))
-                               .reshape(3, 10, 5).mean(axis=1))
+    np.testing.assert_allclose(ours, predict_proba(reference.ten_crop(batch, 4).reshape(120, 4, 4, 2))
+                               .reshape(12, 10, 5).mean(axis=1))
