@@ -98,6 +98,9 @@ def test_warp_affine_known_maps():
     np.testing.assert_allclose(reference.warp_affine(batch, right)[0, :, 2:], batch[0, :, :-2])
     mirror = np.array([[[1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]])  # about the centre column
     np.testing.assert_allclose(reference.warp_affine(batch, mirror), batch[:, :, ::-1])
+    flip = np.array([[[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])  # about the centre row, between two rows
+    tall = images(0, shape=(1, 6, 5, 2))
+    np.testing.assert_allclose(reference.warp_affine(tall, flip), tall[:, ::-1])
     transpose = np.array([[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]])
     square = images(0, shape=(1, 5, 5, 1))
     np.testing.assert_allclose(reference.warp_affine(square, transpose), square.transpose(0, 2, 1, 3))
@@ -137,6 +140,8 @@ def test_scaled_size():
     assert reference.scaled_size(128, 96, 48) == (64, 48)
     assert reference.scaled_size(10, 15, 7) == (7, 10)
     assert reference.scaled_size(15, 10, 7) == (10, 7)
+    assert reference.scaled_size(12, 9, 8) == (11, 8)  # 10.67 rounds up
+    assert reference.scaled_size(9, 12, 8) == (8, 11)
     assert all(type(n) is int for n in reference.scaled_size(9, 12, 8))
 
 
@@ -164,6 +169,7 @@ def test_color_jitter_known_values():
 def test_ten_crop_known_offsets_and_agreement():
     assert reference.ten_crop_offsets(8, 10, 4, 4) == [(0, 0), (0, 6), (4, 0), (4, 6), (2, 3)]
     assert reference.ten_crop_offsets(7, 9, 4, 6) == [(0, 0), (0, 3), (3, 0), (3, 3), (1, 1)]
+    assert reference.ten_crop_offsets(10, 11, 4, 4) == [(0, 0), (0, 7), (6, 0), (6, 7), (3, 3)]
     batch = images(3, shape=(2, 7, 9, 3))
     crops = reference.ten_crop(batch, 4)
     assert_same(crops, SOLUTION["ten_crop"](batch, 4))
