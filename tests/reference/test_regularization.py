@@ -90,8 +90,36 @@ def test_noise_layers_refuse_an_unknown_mode():
                  lambda p: reference.dropconnect_forward(x, w, b, p),
                  lambda p: reference.stochastic_depth_forward(x, np.ones((3, 3)), np.zeros(3), p),
                  lambda p: reference.batchnorm_forward(x, np.ones(3), np.zeros(3), p)]:
-        with pytest.raises(ValueError, match="mode"):
-            call({"p": 0.5, "survival": 0.5, "mode": "eval"})
+        for mode in ["eval", "val"]:  # before "test" and "train", and between them
+            with pytest.raises(ValueError, match="mode"):
+                call({"p": 0.5, "survival": 0.5, "mode": mode})
+
+
+def built(text):
+    """``text`` as a string made at run time: equal to the literal, but not the same object."""
+    return "".join(list(text))
+
+
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_modes_made_at_run_time_are_understood(mode):
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 3)), rng.standard_normal(3)
+    gamma, beta = np.ones(3), np.zeros(3)
+    layers = [
+        (reference.vanilla_dropout_forward, reference.vanilla_dropout_backward, ()),
+        (reference.dropout_forward, reference.dropout_backward, ()),
+        (reference.dropconnect_forward, reference.dropconnect_backward, (w, b)),
+        (reference.stochastic_depth_forward, reference.stochastic_depth_backward, (w, b)),
+    ]
+    for forward, backward, extra in layers:
+        outputs = []
+        for given in (mode, built(mode)):
+            param = {"p": 0.5, "survival": 0.5, "mode": given, "seed": 1}
+            out, cache = forward(x, *extra, param)
+            outputs.append((out, backward(np.ones_like(out), cache)))
+        assert_same(outputs[1], outputs[0])
+    statistics = [{"mode": given, "running_mean": np.ones(3), "running_var": np.ones(3)} for given in (mode, built(mode))]
+    assert_same(*[reference.batchnorm_forward(x, gamma, beta, param)[0] for param in statistics])
 
 
 def batchnorm_run(forward, backward, bn_param, steps=3):
