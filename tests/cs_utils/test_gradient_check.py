@@ -49,12 +49,20 @@ def test_eval_numerical_gradient_of_a_cubic(capsys):
     assert lines[0] == f"(0, 0) {coarse[0, 0]}" and len(lines) == 6 and lines[-1].startswith("(2, 1) ")
 
 
+def test_eval_numerical_gradient_of_a_falling_function():
+    x = np.linspace(2.0, 4.0, 5)  # sin falls here: f(x + h) < f(x - h), both positive
+    np.testing.assert_allclose(eval_numerical_gradient(lambda v: float(np.sum(np.sin(v))) + 10, x), np.cos(x),
+                               rtol=1e-7)
+    np.testing.assert_allclose(eval_numerical_gradient_array(lambda v: np.sin(v) + 10, x, np.ones(5)), np.cos(x),
+                               rtol=1e-7)
+
+
 def test_eval_numerical_gradient_array_of_a_product():
     rng = np.random.default_rng(1)
     x, c, df = rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
     before = x.copy()
-    grad = eval_numerical_gradient_array(lambda v: c * v ** 2, x, df)
-    np.testing.assert_allclose(grad, 2 * c * before * df, rtol=1e-7)
+    grad = eval_numerical_gradient_array(lambda v: c * v ** 3, x, df)  # exact for no h but a small one
+    np.testing.assert_allclose(grad, 3 * c * before ** 2 * df, rtol=1e-7)
     np.testing.assert_array_equal(x, before)
     cubed = eval_numerical_gradient_array(lambda v: v ** 3, x, df, h=0.1)
     np.testing.assert_allclose(cubed, (3 * before ** 2 + 0.01) * df, rtol=1e-8)
