@@ -44,7 +44,8 @@ TERM = Term(ASSIGNMENTS, [
 
 
 @pytest.mark.parametrize("value, text", [(8.0, "8"), (7.5, "7.5"), (7.25, "7.25"), (7.256, "7.26"), (0.0, "0"),
-                                         (10, "10"), (0.004, "0"), (-1.5, "-1.5"), (100.1, "100.1")])
+                                         (10, "10"), (0.004, "0"), (-1.5, "-1.5"), (100.1, "100.1"),
+                                         (2.3451, "2.35")])
 def test_points_as_an_lms_reads_them(value, text):
     assert points(value) == text
 
@@ -103,10 +104,17 @@ def test_long_rows_hold_every_student_and_figure():
     assert with_questions[1][len(LONG_COLUMNS):] == ["3", "4.46", ""]
 
 
-def test_late_hours_of_a_fraction_of_an_hour():
-    lateness = Lateness(SUBMITTED, SUBMITTED - timedelta(minutes=90), timedelta(minutes=90), 1, 0.0, "")
+@pytest.mark.parametrize("late_by, hours", [(timedelta(minutes=90), "1.5"), (timedelta(hours=100), "100")])
+def test_late_hours(late_by, hours):
+    lateness = Lateness(SUBMITTED, SUBMITTED - late_by, late_by, 1, 0.0, "")
     row = long_rows(Term(ASSIGNMENTS[:1], [grade(ADA, "00_basics", lateness=lateness)]))[1]
-    assert row[LONG_COLUMNS.index("late_hours")] == "1.5"
+    assert row[LONG_COLUMNS.index("late_hours")] == hours
+
+
+def test_only_roster_students_go_into_the_lms_files_wherever_they_are_listed():
+    term = Term(ASSIGNMENTS, TERM.grades[4:] + TERM.grades[:4])
+    assert canvas_rows(term)[2:] == canvas_rows(TERM)[2:]
+    assert moodle_rows(term)[1:] == moodle_rows(TERM)[1:]
 
 
 @pytest.mark.parametrize("export_format, rows", [
