@@ -1,5 +1,6 @@
-"""What grading keeps of each submission (its stored result and feedback pages) and the tables
-rebuilt from all of them; the gradebook is left to the pipeline tests, which build a course."""
+"""What grading keeps of each submission (its stored result and feedback pages) and what is rebuilt
+from all of them: the two CSV tables and nbgrader's gradebook (here on a gradebook made through
+nbgrader's API instead of a built course)."""
 import csv
 import io
 import json
@@ -9,9 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from autograder.course import stamp_gradebook
+from autograder.grading.manual_grades import recorded_digests
 from autograder.grading.results import (GRADE_COLUMNS, TEST_COLUMNS, add_ungraded_notebooks, is_current, is_manual,
                                         refresh_timestamp, store, stored_result, summarise, ungraded_cells,
-                                        write_tables)
+                                        write_gradebook, write_tables)
 
 
 def cell(notebook, grade_id, score, max_score, cell_type="code", status="ok", message=""):
@@ -72,6 +75,9 @@ def test_summarise_keeps_manual_points_apart():
     assert row == {"student": "ada", "assignment": "00_tiny", "score": 1.8333, "max_score": 3.8333,
                    "manual_max_score": 3.0, "status": "ok", "message": "note", "graded_at": "2026-01-01T00:00:00+00:00"}
     assert list(row) == GRADE_COLUMNS
+    unscored = summarise(result(cells=[cell("one", "a", None, 2.0), cell("one", "b", 0.5, 1.0),
+                                       cell("one", "essay", None, 0.123456, "markdown")]))
+    assert (unscored["score"], unscored["max_score"], unscored["manual_max_score"]) == (0.5, 3.0, 0.1235)
     bare = summarise({"student": "bob", "assignment": "00_tiny", "status": "error"})
     assert (bare["score"], bare["max_score"], bare["manual_max_score"], bare["message"], bare["graded_at"]) == \
         (0, 0, 0, "", "")
@@ -140,6 +146,7 @@ def test_stored_results_and_whether_they_are_current(out_dir):
     assert not is_current({}, task(out_dir, "eve"))
     assert not is_current({"digest": ["abc"], "status": "grader-error"}, task(out_dir, "eve"))
     assert is_current({"digest": ["abc"], "status": "timeout"}, task(out_dir, "eve"))
+    assert not is_current({"digest": ["abc"], "status": "ok"}, task(out_dir, "eve", digest=("abb",)))
 
 
 def test_refresh_timestamp_rewrites_only_a_changed_time(out_dir, tmp_path):
@@ -175,3 +182,61 @@ def test_write_tables_rebuilds_both_csv_files(tmp_path):
     assert not list(tmp_path.glob("*.partial"))
     store(result(student="ada", cells=CELLS[1:2]), tmp_path)
     assert [r["score"] for r in write_tables(tmp_path)] == [1.5, 0]
+
+
+def course_gradebook(root):
+    """The gradebook of a course whose assignment 00_tiny has the notebooks and cells of CELLS."""
+    from nbgrader.api import Gradebook
+
+    root.mkdir()
+    stamp_gradebook(root / "gradebook.db")  # as build_course does; nbgrader would run alembic
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        gradebook.update_or_create_assignment("00_tiny")
+        for c in CELLS:
+            gradebook.update_or_create_notebook(c["notebook"], "00_tiny")
+            gradebook.update_or_create_grade_cell(c["grade_id"], c["notebook"], "00_tiny", max_score=c["max_score"],
+                                                  cell_type=c["cell_type"])
+            if c["cell_type"] == "markdown":
+                gradebook.update_or_create_solution_cell(c["grade_id"], c["notebook"], "00_tiny")
+    return root
+
+
+def gradebook_grades(out_dir):
+    """(student, notebook, cell) -> (auto score, needs manual grade, manual score) in OUT/gradebook.db."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out_dir / 'gradebook.db'}") as gradebook:
+        return {(submission.student.id, notebook.name, grade.name):
+                (grade.auto_score, grade.needs_manual_grade, grade.manual_score)
+                for submission in gradebook.find_assignment("00_tiny").submissions
+                for notebook in submission.notebooks for grade in notebook.grades}
+
+
+def test_write_gradebook_holds_every_graded_submission_and_keeps_manual_grades(tmp_path):
+    from nbgrader.api import Gradebook
+
+    root, out_dir = course_gradebook(tmp_path / "course"), tmp_path / "out"
+    store(result(student="ada", digest=["d-ada"], timestamp="2026-03-01 10:00:00 UTC"), out_dir)
+    store(result(student="bob", digest=["d-bob"], cells=CELLS[:1] + [{**CELLS[2], "score": 1.5}]), out_dir)
+    store(result(student="cy", status="missing"), out_dir)
+    store(result(student="dee", status="grader-error"), out_dir)
+    store({**result(student="eve"), "assignment": "99_unknown"}, out_dir)
+    assert write_gradebook(out_dir, root) == []
+    grades = gradebook_grades(out_dir)
+    assert {student for student, _, _ in grades} == {"ada", "bob"}
+    assert grades["ada", "one", "a"] == (1.0, False, None)
+    assert grades["ada", "one", "essay"] == (None, True, None)
+    assert grades["ada", "two", "b"] == (0.5, False, None)
+    assert grades["bob", "two", "b"] == (1.5, False, None)
+    assert recorded_digests(out_dir / "gradebook.db") == {("ada", "00_tiny"): "d-ada", ("bob", "00_tiny"): "d-bob"}
+    with Gradebook(f"sqlite:///{out_dir / 'gradebook.db'}") as gradebook:
+        assert str(gradebook.find_submission("00_tiny", "ada").timestamp) == "2026-03-01 10:00:00"
+        gradebook.find_grade("essay", "one", "00_tiny", "ada").manual_score = 2.5
+        gradebook.find_grade("essay", "one", "00_tiny", "bob").manual_score = 1.0
+        gradebook.db.commit()
+    store(result(student="bob", digest=["d-bob-2"]), out_dir)  # bob submitted again
+    assert write_gradebook(out_dir, root) == [("bob", "00_tiny")]
+    grades = gradebook_grades(out_dir)
+    assert grades["ada", "one", "essay"] == (None, False, 2.5)
+    assert grades["bob", "one", "essay"] == (None, True, None)
+    assert sorted(p.name for p in out_dir.glob("gradebook*")) == ["gradebook.db"]
