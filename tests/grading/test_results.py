@@ -216,8 +216,11 @@ def test_write_gradebook_holds_every_graded_submission_and_keeps_manual_grades(t
     from nbgrader.api import Gradebook
 
     root, out_dir = course_gradebook(tmp_path / "course"), tmp_path / "out"
-    store(result(student="ada", digest=["d-ada"], timestamp="2026-03-01 10:00:00 UTC"), out_dir)
-    store(result(student="bob", digest=["d-bob"], cells=CELLS[:1] + [{**CELLS[2], "score": 1.5}]), out_dir)
+    # a digest is the submission's own, then the grading code's
+    store(result(student="ada", digest=["d-ada", "code"], timestamp="2026-03-01 10:00:00 UTC"), out_dir)
+    store(result(student="bob", digest=["d-bob", "code"],
+                 cells=[{**CELLS[0], "status": "error", "score": 0.0}, {**CELLS[2], "score": 1.5}]), out_dir)
+    store(result(student="abe", status="missing"), out_dir)  # skipped results come before and after the others
     store(result(student="cy", status="missing"), out_dir)
     store(result(student="dee", status="grader-error"), out_dir)
     store({**result(student="eve"), "assignment": "99_unknown"}, out_dir)
@@ -228,13 +231,14 @@ def test_write_gradebook_holds_every_graded_submission_and_keeps_manual_grades(t
     assert grades["ada", "one", "essay"] == (None, True, None)
     assert grades["ada", "two", "b"] == (0.5, False, None)
     assert grades["bob", "two", "b"] == (1.5, False, None)
+    assert grades["bob", "one", "a"] == (0.0, False, None)
     assert recorded_digests(out_dir / "gradebook.db") == {("ada", "00_tiny"): "d-ada", ("bob", "00_tiny"): "d-bob"}
     with Gradebook(f"sqlite:///{out_dir / 'gradebook.db'}") as gradebook:
         assert str(gradebook.find_submission("00_tiny", "ada").timestamp) == "2026-03-01 10:00:00"
         gradebook.find_grade("essay", "one", "00_tiny", "ada").manual_score = 2.5
         gradebook.find_grade("essay", "one", "00_tiny", "bob").manual_score = 1.0
         gradebook.db.commit()
-    store(result(student="bob", digest=["d-bob-2"]), out_dir)  # bob submitted again
+    store(result(student="bob", digest=["d-bob-2", "code"]), out_dir)  # bob submitted again
     assert write_gradebook(out_dir, root) == [("bob", "00_tiny")]
     grades = gradebook_grades(out_dir)
     assert grades["ada", "one", "essay"] == (None, False, 2.5)

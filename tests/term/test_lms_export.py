@@ -45,7 +45,7 @@ TERM = Term(ASSIGNMENTS, [
 
 @pytest.mark.parametrize("value, text", [(8.0, "8"), (7.5, "7.5"), (7.25, "7.25"), (7.256, "7.26"), (0.0, "0"),
                                          (10, "10"), (0.004, "0"), (-1.5, "-1.5"), (100.1, "100.1"),
-                                         (2.3451, "2.35")])
+                                         (0.1251, "0.13")])
 def test_points_as_an_lms_reads_them(value, text):
     assert points(value) == text
 
