@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -46,13 +47,14 @@ TARGETS = {
 CHECKS = "autograder/checks"
 # Bitwise and shift operators in place of arithmetic: this code computes on floats, where they raise
 # TypeError at the first call, so any test that calls the function kills them; they were 40% of the
-# mutants and so of the run's time. The other replacements of the same operators stay.
+# mutants and of the run's time. The other replacements of the same operators stay.
 EXCLUDED_OPERATORS = ["core/ReplaceBinaryOperator_[A-Za-z]+_(BitOr|BitAnd|BitXor|LShift|RShift)$"]
 # Third-party imports the warm server makes once instead of once per mutant.
 PRELOAD = ["numpy", "scipy", "sklearn", "matplotlib.pyplot", "torch", "nbformat", "nbconvert", "nbgrader.api",
            "nbgrader.preprocessors", "nh3", "hypothesis", "pytest"]
 # Stop at the first failure; plain asserts, since rewriting the test modules again for every mutant
-# costs more than most mutants' tests.
+# costs more than most mutants' tests; no unraisable-exception plugin, whose garbage collections at
+# the end of every run cost more still.
 PYTEST_ARGS = ["-x", "-q", "--assert=plain", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
                "-p", "_hypothesis_pytestplugin", "--hypothesis-seed=0",
                # the server imported hypothesis before pytest could rewrite its plugin's asserts
@@ -137,7 +139,7 @@ def forget_survivors(session):
 def unmutated_run(scratch, command):
     """Seconds the tests take on the unmutated code; stops the run when they fail there."""
     started = time.monotonic()
-    done = subprocess.run(command.split(), cwd=scratch, capture_output=True, text=True)
+    done = subprocess.run(shlex.split(command), cwd=scratch, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"the tests fail without a mutation:\n{command}\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
     return time.monotonic() - started
@@ -146,22 +148,21 @@ def unmutated_run(scratch, command):
 def run_target(scratch, paths, tests, socket_path, survivors_only):
     name = session_name(paths)
     session, config_path, digest_path = (RESULTS / f"{name}.{suffix}" for suffix in ("sqlite", "toml", "json"))
-    command = " ".join([sys.executable, "mutation/warm.py", "run", socket_path, *PYTEST_ARGS, *tests])
+    command = shlex.join([sys.executable, "mutation/warm.py", "run", socket_path, *PYTEST_ARGS, *tests])
     baseline = unmutated_run(scratch, command)
     module_path = list(paths) if isinstance(paths, tuple) else paths
     config_path.write_text(toml_config(module_path, command, timeout=max(10.0, 4 * baseline)))
     digest = source_digest(scratch, paths)
-    cosmic_ray = [Path(sys.executable).parent / "cosmic-ray"]
+    tools = Path(sys.executable).parent
     if survivors_only and session.exists() and digest_path.exists() and json.loads(digest_path.read_text()) == digest:
         forget_survivors(session)
     else:
-        subprocess.run([*cosmic_ray, "init", "--force", config_path, session], cwd=scratch, check=True)
-        tools = Path(sys.executable).parent
+        subprocess.run([tools / "cosmic-ray", "init", "--force", config_path, session], cwd=scratch, check=True)
         subprocess.run([tools / "cr-filter-operators", session, config_path], cwd=scratch, check=True)
         subprocess.run([tools / "cr-filter-pragma", session], cwd=scratch, check=True)
         digest_path.write_text(json.dumps(digest))
     print(f"{name}: {report.pending(session)} mutants to run, tests {baseline:.1f} s unmutated", flush=True)
-    subprocess.run([*cosmic_ray, "exec", config_path, session], cwd=scratch, check=True)
+    subprocess.run([tools / "cosmic-ray", "exec", config_path, session], cwd=scratch, check=True)
     unmutated_run(scratch, command)  # the server still answers and every file was restored
 
 

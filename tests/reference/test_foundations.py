@@ -42,7 +42,8 @@ ACTIVATIONS = {
 def test_activations_agree_with_the_solution(name, seed):
     for params in ACTIVATIONS[name]:
         x = inputs(seed)
-        ours = forward_backward(getattr(reference, f"{name}_forward"), getattr(reference, f"{name}_backward"), x, *params)
+        forward, backward = getattr(reference, f"{name}_forward"), getattr(reference, f"{name}_backward")
+        ours = forward_backward(forward, backward, x, *params)
         theirs = forward_backward(SOLUTION[f"{name}_forward"], SOLUTION[f"{name}_backward"], x, *params)
         assert_same(ours, theirs)
 

@@ -118,7 +118,8 @@ def test_modes_made_at_run_time_are_understood(mode):
             out, cache = forward(x, *extra, param)
             outputs.append((out, backward(np.ones_like(out), cache)))
         assert_same(outputs[1], outputs[0])
-    statistics = [{"mode": given, "running_mean": np.ones(3), "running_var": np.ones(3)} for given in (mode, built(mode))]
+    statistics = [{"mode": given, "running_mean": np.ones(3), "running_var": np.ones(3)}
+                  for given in (mode, built(mode))]
     assert_same(*[reference.batchnorm_forward(x, gamma, beta, param)[0] for param in statistics])
 
 
