@@ -24,8 +24,8 @@ def serve(path, preload):
         importlib.import_module(name)
     import pytest
 
-    # What the imports made never moves again: a fork's garbage collections skip it instead of
-    # touching, and so copying, every page of it.
+    # The imported objects move to a permanent generation: a fork's garbage collections skip them
+    # instead of touching, and so copying, every page the server holds.
     gc.freeze()
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
