@@ -1,8 +1,8 @@
 """The per-module table of Cosmic Ray's sessions in mutation/results/, and the mutants that survived.
 
 killed counts the mutants whose tests failed, timeout those whose tests ran past the session's
-limit (Cosmic Ray counts them as killed), skipped those on lines marked ``# pragma: no mutate``
-(equivalent mutants, each with its reason); the score is (killed + timeout) over the mutants run.
+limit (Cosmic Ray counts them as killed), skipped those on lines marked ``# pragma: no mutate``;
+the score is (killed + timeout) over the mutants run.
 Mutants of the operators that mutation/run.py excludes are left out of every count.
 
     python mutation/report.py [--survivors] [--only TEXT]
