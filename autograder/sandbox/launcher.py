@@ -300,7 +300,7 @@ def address_space():
 
 def parse(argv):
     """The confinement options of a kernelspec's argument list."""
-    parser = argparse.ArgumentParser(prog="kernel_launcher")
+    parser = argparse.ArgumentParser(prog="launcher")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--file-mb", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)
