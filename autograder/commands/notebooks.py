@@ -3,15 +3,15 @@
 Each ``solutions/<assignment>/<name>.ipynb`` has a twin, ``<name>.py``: the same notebook in
 jupytext's percent format, a ``# %%`` line per cell, markdown as ``#`` comments. People edit and
 review the text file, where a one-line change is a one-line diff; the notebook is generated from it
-(``release`` does that first) and nobody edits it by hand. We use jupytext, the maintained converter
-made for exactly this, rather than a converter of our own: its format is what editors (VS Code,
-PyCharm, Spyder) run cell by cell, and JupyterLab opens it as a notebook when jupytext is installed.
+(``release`` does that first) and nobody edits it by hand. Jupytext, the maintained converter made
+for this, rather than one of our own: its format is what editors (VS Code, PyCharm, Spyder) run cell
+by cell, JupyterLab opens it as a notebook, and it reads back every cell's source exactly.
 
-The text keeps all a cell's metadata that is not editor state (jupytext drops ``collapsed``,
-``scrolled`` and the like), nbgrader's included, on its ``# %%`` line. Jupytext keeps no cell ids in
-its text formats (jupytext issue 1263): read back, cells get random ones. nbgrader and our release
-rely on the ids, so each cell's id goes into the text as an ``id`` on its ``# %%`` line and back into
-the notebook's cell id when it is generated::
+A cell's ``# %%`` line carries its metadata (jupytext leaves out editor state such as ``collapsed``
+and ``scrolled``), nbgrader's included. Jupytext keeps no cell ids in its text formats (jupytext
+issue 1263): read back, cells get random ones. nbgrader and our release rely on the ids, so each
+cell's id goes on that line too, as an ``id`` entry of its metadata, and back into the cell's id
+when the notebook is generated::
 
     # %% id="sigmoid" nbgrader={"grade": false, "grade_id": "sigmoid", ...}
 
