@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 WORKSPACE ?= workspace
 
-.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark benchmark-sandbox claims clean student lab
+.PHONY: install install-gpu browser-test demo test selfcheck notebooks release samples benchmark benchmark-sandbox claims clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
 # `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
@@ -48,6 +48,9 @@ test: $(WITH_DISTRIBUTED)
 
 selfcheck: install
 	$(BIN)/python -m autograder selfcheck
+
+notebooks: install
+	$(BIN)/python -m autograder notebooks
 
 release: install
 	$(BIN)/python -m autograder release

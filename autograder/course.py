@@ -50,6 +50,23 @@ def list_notebooks(assignment, solutions_dir=SOLUTIONS_DIR):
     return sorted(p.name for p in (Path(solutions_dir) / assignment).glob("*.ipynb"))
 
 
+NOTEBOOK_TEXT_SUFFIX = ".py"
+NOTEBOOK_TEXT_HEADER = "# ---\n# jupyter:\n"
+
+
+def is_notebook_text(path):
+    """Whether ``path`` is the text form of a solution notebook (``autograder.commands.notebooks``):
+    ``<name>.py`` next to ``<name>.ipynb``, or any ``.py`` that starts with jupytext's header. It holds
+    the solutions and hidden tests, so it is never copied into a course and never released."""
+    path = Path(path)
+    if path.suffix != NOTEBOOK_TEXT_SUFFIX or not path.is_file():
+        return False
+    if path.with_suffix(".ipynb").is_file():
+        return True
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read(len(NOTEBOOK_TEXT_HEADER)) == NOTEBOOK_TEXT_HEADER
+
+
 def nbgrader_config(root, cell_timeout=None, secrets=()):
     """The nbgrader configuration of a scratch course directory at ``root``.
 
@@ -125,6 +142,13 @@ def stamp_gradebook(path):
         database.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
 
 
+def _not_for_nbgrader(folder, names):
+    """What ``build_course`` leaves out of nbgrader's source: editor caches and the notebooks' text
+    forms, which nbgrader would otherwise copy into the student release like any other file."""
+    return {name for name in names
+            if name in (".ipynb_checkpoints", "__pycache__") or is_notebook_text(Path(folder) / name)}
+
+
 def build_course(root, assignments, solutions_dir=SOLUTIONS_DIR):
     """Copy ``assignments`` from ``solutions_dir`` into ``root/source`` and generate their release.
 
@@ -134,8 +158,7 @@ def build_course(root, assignments, solutions_dir=SOLUTIONS_DIR):
     root = Path(root)
     stamp_gradebook(root / GRADEBOOK)
     for assignment in assignments:
-        shutil.copytree(Path(solutions_dir) / assignment, root / "source" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(Path(solutions_dir) / assignment, root / "source" / assignment, ignore=_not_for_nbgrader)
     api = nbgrader_api(root)
     for assignment in assignments:
         result = api.generate_assignment(assignment, force=True, create=True)
@@ -194,14 +217,14 @@ def imported_modules(assignments, solutions_dir=SOLUTIONS_DIR):
     return modules
 
 
-def tree_digest(root, folders, skipped):
+def tree_digest(root, folders, skipped, left_out=lambda path: False):
     """A fingerprint of the files under ``folders`` of ``root`` (their paths relative to ``root``
-    and contents), leaving out those inside a folder named in ``skipped``."""
+    and contents), leaving out those inside a folder named in ``skipped`` and those ``left_out``."""
     digest = hashlib.sha256()
     for folder in folders:
         for path in sorted(Path(root, folder).rglob("*")):
             relative = path.relative_to(root)
-            if path.is_file() and not set(skipped) & set(relative.parts):
+            if path.is_file() and not set(skipped) & set(relative.parts) and not left_out(path):
                 digest.update(str(relative).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -214,5 +237,6 @@ def grading_code_digest(root=REPO_ROOT):
 
 
 def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):
-    """A fingerprint of the source of ``assignment``: a stored grade is current only while it holds."""
-    return tree_digest(solutions_dir, [assignment], {"__pycache__", ".ipynb_checkpoints"})
+    """A fingerprint of the source of ``assignment``: a stored grade is current only while it holds.
+    The notebooks' text forms are left out: grading reads the notebooks generated from them."""
+    return tree_digest(solutions_dir, [assignment], {"__pycache__", ".ipynb_checkpoints"}, is_notebook_text)

@@ -1,6 +1,7 @@
 """``python -m autograder selfcheck``: the course grades itself before students see it.
 
-1. The committed release is what ``release`` would generate from ``solutions/`` now.
+1. Every solution notebook is what its text file generates, and the committed release is what
+   ``release`` would generate from ``solutions/`` now.
 2. Every solution notebook, submitted as is, scores full marks on every autograded cell.
 3. Every untouched release notebook runs to its last cell and scores 0 without grader errors.
 """
@@ -14,13 +15,14 @@ from autograder.commands.grade import format_table
 from autograder.grading.options import Options
 from autograder.grading.results import is_manual
 from autograder.grading.run import grade
+from autograder.commands.notebooks import out_of_date
 from autograder.commands.release import release
 
 
 def release_differences(solutions_dir, release_dir, assignments, show_progress):
     """Files of the committed release that differ from a fresh release (missing, extra or changed)."""
     with tempfile.TemporaryDirectory(prefix="course-selfcheck-release-") as fresh:
-        release(solutions_dir, fresh, assignments, show_progress=show_progress)
+        release(solutions_dir, fresh, assignments, show_progress=show_progress, regenerate_solutions=False)
         differences = []
         for assignment in assignments:
             fresh_dir, committed_dir = Path(fresh) / assignment, Path(release_dir) / assignment
@@ -60,8 +62,10 @@ def selfcheck(solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR, options=None
     """Run the three checks; returns (list of problems, grade rows)."""
     options = options or Options()
     assignments = list(assignments or list_assignments(solutions_dir))
-    problems = [f"release out of date: {path} (run: python -m autograder release)"
-                for path in release_differences(solutions_dir, release_dir, assignments, options.show_progress)]
+    problems = [f"solution notebook out of date with its text file: {path} (run: python -m autograder notebooks)"
+                for path in out_of_date(solutions_dir, assignments)]
+    problems += [f"release out of date: {path} (run: python -m autograder release)"
+                 for path in release_differences(solutions_dir, release_dir, assignments, options.show_progress)]
     with tempfile.TemporaryDirectory(prefix="course-selfcheck-") as scratch:
         submissions = Path(scratch) / "submitted"
         for assignment in assignments:
