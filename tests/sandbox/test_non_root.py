@@ -217,7 +217,7 @@ class User:
             if refuse:
                 _refuse(refuse)
 
-        return subprocess.run(command, preexec_fn=become, capture_output=True, text=True, **kwargs)
+        return subprocess.run(command, check=False, preexec_fn=become, capture_output=True, text=True, **kwargs)
 
 
 @pytest.fixture(scope="module")
