@@ -180,7 +180,8 @@ class User:
     def __init__(self, stage):
         self.switch = os.geteuid() == 0
         if not self.switch:
-            self.uid, self.gid, self.name = os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name
+            self.uid, self.gid = os.getuid(), os.getgid()
+            self.name = os.environ.get("USER") or str(self.uid)  # a container's user may have no entry
             self.covered = {}
             return
         try:
