@@ -24,6 +24,9 @@ from tests import tiny_course as tc
 
 OPTIONS = Options(cell_timeout=10, budget=120, jobs=2, show_progress=False)
 
+# All but one test share the class that the module's fixture grades (most of a minute).
+pytestmark = pytest.mark.slow
+
 
 def _tree_digest(folder):
     digest = hashlib.sha256()
