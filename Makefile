@@ -51,7 +51,7 @@ lint: $(INSTALLED)
 test: $(WITH_DISTRIBUTED) lint
 	$(BIN)/python -m pytest
 
-# The same without the tests marked slow (whole classes graded, hostile notebooks, training runs).
+# The same without the tests marked slow: those that grade a class (the course, the hostile notebooks).
 test-fast: $(WITH_DISTRIBUTED) lint
 	$(BIN)/python -m pytest -m "not slow"
 
