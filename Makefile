@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 WORKSPACE ?= workspace
 
-.PHONY: install install-gpu browser-test demo test selfcheck notebooks release samples benchmark benchmark-sandbox claims clean student lab
+.PHONY: install install-gpu browser-test demo lint test test-fast selfcheck notebooks release samples benchmark benchmark-sandbox claims clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
 # `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
@@ -43,8 +43,17 @@ demo: install
 	$(BIN)/python -m autograder release
 	$(BIN)/python -m autograder grade autograder/samples --out grades --timeout 10
 
-test: $(WITH_DISTRIBUTED)
+# The import contracts and ruff's rules, both in pyproject.toml.
+lint: $(INSTALLED)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+
+test: $(WITH_DISTRIBUTED) lint
 	$(BIN)/python -m pytest
+
+# The same without the tests marked slow: those that grade a class (the course, the hostile notebooks).
+test-fast: $(WITH_DISTRIBUTED) lint
+	$(BIN)/python -m pytest -m "not slow"
 
 selfcheck: install
 	$(BIN)/python -m autograder selfcheck

@@ -21,7 +21,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 RELEASE_DIR = REPO_ROOT / "assignments"
 GRADEBOOK = "gradebook.db"
-KERNEL_RUNTIME = "runtime"  # the kernels' connection files and sockets, in a scratch course
 # Environment every grading kernel gets: grading mode, no GUI backend, one BLAS thread per
 # kernel so that parallel jobs do not oversubscribe the cores.
 GRADING_ENVIRONMENT = {
@@ -67,42 +66,16 @@ def is_notebook_text(path):
         return handle.read(len(NOTEBOOK_TEXT_HEADER)) == NOTEBOOK_TEXT_HEADER
 
 
-def nbgrader_config(root, cell_timeout=None, secrets=()):
-    """The nbgrader configuration of a scratch course directory at ``root``.
-
-    It handles nbgrader's known traps: the per-cell timeout is ``Execute.timeout`` (our
-    ``GradedExecute`` adds crash recovery and cell tracking for the verifier); stderr
-    (warnings) must not zero a test cell, so ``IgnorePattern`` drops all of it; deleted grade cells
-    are re-added from the gradebook (``add_missing_cells``); feedback hides hidden tests and
-    tracebacks (``autograder.grading.nbgrader_ext.feedback``).
-    """
-    from autograder.grading.nbgrader_ext.execute import GradedExecute
-    from autograder.grading.nbgrader_ext.feedback import DropActiveOutputs, RedactTests
-    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
-                                        IgnorePattern, LimitOutput, SaveAutoGrades)
-
+def nbgrader_config(root):
+    """The nbgrader configuration of a scratch course directory at ``root``: its folders and
+    gradebook, and hidden tests found by their markers alone (release and feedback both clear
+    them). Grading adds how notebooks run and what feedback shows
+    (``autograder.grading.nbgrader_ext.config``)."""
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = f"sqlite:///{Path(root) / GRADEBOOK}"
     config.Exchange.root = str(Path(root) / "exchange")
-    config.Execute.timeout = cell_timeout
-    config.Execute.interrupt_on_timeout = True
-    # Outputs are all in by then; a graceful shutdown would only make each submission wait longer.
-    config.Execute.shutdown_kernel = "immediate"
-    # Kernels run in network namespaces of their own: they are reached through Unix sockets, next
-    # to their connection file in a folder of this course (see ``nbgrader_api``).
-    config.KernelManager.transport = "ipc"
-    config.KernelManager.connection_file = str(Path(root) / KERNEL_RUNTIME / "kernel.json")
-    config.IgnorePattern.enabled = True
-    config.IgnorePattern.pattern = r"[\s\S]*"
-    config.OverwriteCells.add_missing_cells = True
-    config.Autograde.autograde_preprocessors = [GradedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                                SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     config.ClearHiddenTests.enforce_metadata = False
-    config.RedactTests.secrets = list(secrets)
-    config.GenerateFeedback.preprocessors = [ClearHiddenTests, RedactTests, DropActiveOutputs, GetGrades,
-                                                    CSSHTMLHeaderPreprocessor]
     return config
 
 
@@ -114,18 +87,15 @@ def put_interpreter_on_path():
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def nbgrader_api(root, cell_timeout=None, secrets=()):
-    """An ``NbGraderAPI`` bound to the scratch course at ``root``; ``secrets`` are lines the
-    feedback must not show."""
+def nbgrader_api(root, config=None):
+    """An ``NbGraderAPI`` bound to the scratch course at ``root``, configured with ``config``
+    (default: ``nbgrader_config(root)``)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     put_interpreter_on_path()
     (Path(root) / "exchange").mkdir(parents=True, exist_ok=True)
-    # Written by each kernel in turn, under a user id of its own (``autograder.sandbox.launcher``).
-    (Path(root) / KERNEL_RUNTIME).mkdir(exist_ok=True)
-    (Path(root) / KERNEL_RUNTIME).chmod(0o1777)
-    config = nbgrader_config(root, cell_timeout, secrets)
+    config = nbgrader_config(root) if config is None else config
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 

@@ -24,7 +24,7 @@ from autograder.grading.run import grade
 from autograder.commands.samples import SAMPLES_DIR
 
 sys.path.insert(0, str(REPO_ROOT))
-from tests.sandbox.sandbox_harness import confined, make_scratch  # noqa: E402 - the tests' harness, from the checkout
+from tests.sandbox.sandbox_harness import confined, make_scratch  # the tests' harness, from the checkout
 
 KINDS = ["ada_complete", "ben_partial", "cy_blank"]
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.sandbox import site as kernel_site
-from autograder.course import GRADEBOOK, nbgrader_api, source_texts
+from autograder.course import GRADEBOOK, source_texts
+from autograder.grading.nbgrader_ext.config import grading_api
 from autograder.grading.nbgrader_ext.execute import KERNEL_DIED, GradedExecute
 from autograder.grading.nbgrader_ext.feedback import TERMINAL_ESCAPE, secret_lines
 from autograder.sandbox.provisioner import KernelFactory
@@ -150,7 +151,7 @@ def grade(job):
     GradedExecute.cell_output_bytes = int(job["cell_output_mb"] * 2**20)
     GradedExecute.notebook_output_bytes = int(job["notebook_output_mb"] * 2**20)
     KernelFactory.current.kernel_channel = verifier.open_kernel_channel
-    api = nbgrader_api(root, job["cell_timeout"])
+    api = grading_api(root, job["cell_timeout"])
     started = time.monotonic()
     try:
         jupyter_path = os.pathsep.join(filter(None, [str(jupyter_dir), os.environ.get("JUPYTER_PATH")]))
@@ -198,7 +199,7 @@ def grade(job):
     isolation = root / "kernel.isolation"
     result["isolation"] = isolation.read_text() if isolation.exists() else "not isolated: no launcher record"
     secrets = secret_lines(source_texts(root, assignment))
-    feedback = nbgrader_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
+    feedback = grading_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
     if not feedback["success"]:
         result["feedback_error"] = feedback.get("error") or feedback.get("log", "")
     return result

@@ -40,7 +40,7 @@ ADAPTER = _hidden_cell_adapter()
 def early_stopping_session(tracker_class):
     """The session the hidden cell builds around ``tracker_class``, built by that cell's own code."""
     namespace = {"EarlyStopping": tracker_class}
-    exec(ADAPTER, namespace)  # noqa: S102 - our own notebook's hidden cell
+    exec(ADAPTER, namespace)  # our own notebook's hidden cell
     return namespace["early_stopping_session"]
 
 

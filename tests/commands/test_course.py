@@ -32,6 +32,7 @@ def test_release_holds_no_solution_hidden_test_or_grader_code(path):
     assert '"output_type"' not in text
 
 
+@pytest.mark.slow
 def test_selfcheck_passes():
     problems, rows = selfcheck(options=OPTIONS)
     assert problems == []
@@ -54,6 +55,7 @@ def sample_grades(tmp_path_factory):
     return {"rows": rows, "out": out}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", list_assignments(SOLUTIONS_DIR))
 def test_sample_class_grades_as_the_demo_shows(sample_grades, assignment):
     by_student = {r["student"]: r for r in sample_grades["rows"] if r["assignment"] == assignment}

@@ -18,6 +18,9 @@ from autograder.commands.selfcheck import selfcheck
 from tests import tiny_course as tc
 from tests.grading.tiny_grading import OPTIONS, kernel_cgroups, tree_digest
 
+# All but one test share the class that the tiny course's grading fixture grades (most of a minute).
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("student, score, status", [
     ("ada_complete", 5, "ok"),

@@ -29,6 +29,9 @@ from tests import tiny_course as tc
 
 ASSIGNMENT, NOTEBOOK = "00_pair", "pair.ipynb"
 POINTS = {"test_add": 2, "test_mul": 3, "test_sgd": 4}
+
+# Every test reads the class that the module's fixture grades.
+pytestmark = pytest.mark.slow
 SECRET = "victim-private-answer-5d1e"  # a comment in the victim's answer; nobody else may print it
 
 SGD_SOLUTION = '''def sgd(w, dw, config=None):

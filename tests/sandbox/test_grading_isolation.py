@@ -10,6 +10,9 @@ from autograder.grading.run import grade
 from autograder.commands.release import release
 from tests import tiny_course as tc
 
+# Every test grades a class, or reads the one that the module's fixture grades.
+pytestmark = pytest.mark.slow
+
 # Student A changes everything a kernel can reach: builtins, the environment, a module the kernel
 # factory imported before forking (numpy), a course module, sys.modules, its own globals, and,
 # files that a later kernel would run at start-up (where the kernel has a private home folder and a
