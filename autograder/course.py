@@ -97,9 +97,10 @@ def put_interpreter_on_path():
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def nbgrader_api(root, cell_timeout=None, secrets=()):
+def nbgrader_api(root, cell_timeout=None, secrets=(), config=None):
     """An ``NbGraderAPI`` bound to the scratch course at ``root``; ``secrets`` are lines the
-    feedback must not show."""
+    feedback must not show; ``config`` (a traitlets ``Config``) is merged over the course's: what
+    one grading job gives the objects nbgrader builds (see ``autograder.grading.worker``)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
@@ -108,8 +109,9 @@ def nbgrader_api(root, cell_timeout=None, secrets=()):
     # Written by each kernel in turn, under a user id of its own (``autograder.sandbox.launcher``).
     (Path(root) / KERNEL_RUNTIME).mkdir(exist_ok=True)
     (Path(root) / KERNEL_RUNTIME).chmod(0o1777)
-    config = nbgrader_config(root, cell_timeout, secrets)
-    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    course_config = nbgrader_config(root, cell_timeout, secrets)
+    course_config.merge(config or Config())
+    return NbGraderAPI(coursedir=CourseDirectory(config=course_config), config=course_config)
 
 
 def stamp_gradebook(path):

@@ -77,7 +77,7 @@ def main(argv=None):
     print(f"fork + confine, sandbox       {timings[True] * 1000:8.1f} ms per kernel")
     print(f"sandbox set-up               {cost * 1000:8.1f} ms per kernel")
     print(f"{args.assignment} grading (--jobs 1) {per_notebook:8.2f} s per notebook "
-          f"({', '.join(sorted({r['isolation'] for r in results if 'isolation' in r}))})")
+          f"({', '.join(sorted({r.isolation for r in results if r.isolation is not None}))})")
     print(f"\nset-up per kernel / time per notebook: {cost / per_notebook:.2%} (target: at most 10%; a notebook "
           "starts one kernel, plus one per crash or timeout)")
 
