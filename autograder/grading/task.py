@@ -18,8 +18,8 @@ from autograder.sandbox.site import release_cgroup
 
 def grade_task(task, course_root, options, slot, hidden=()):
     """Grade one task with the grading process ``slot``; returns its ``SubmissionResult`` (never
-    raises for student faults). ``hidden`` folders (the class's submissions, the grading output) stay out of
-    the kernel's sight."""
+    raises for student faults). ``hidden`` folders (the class's submissions, the grading output)
+    stay out of the kernel's sight."""
     notebooks, early = read_submission(task, course_root, options)
     if early:
         return early

@@ -5,12 +5,11 @@ copy of the gradebook and the submission, and writes the path of its JOB.json on
 stdin. This process grades it with nbgrader, writes the JSON result the job names and answers
 "done" on CONTROL_FD; then it waits for the next job. nbgrader and the hidden checks are imported
 once per process, and kernels are forked from a kernel factory that imported MODULEs once
-(``autograder.sandbox.provisioner``), so a submission pays for little more than its own cells. What
-belongs to one submission (its verifier, its output limits, where its kernels log) reaches the
-objects nbgrader builds through the configuration given to nbgrader's API, never through state
-of this process. A hung
-submission is handled by the parent, which kills this process (and its kernels) and starts
-another.
+(``autograder.sandbox.provisioner``), so a submission pays for little more than its own cells.
+What belongs to one submission (its verifier, its output limits, where its kernels log) reaches
+the objects nbgrader builds through the configuration given to nbgrader's API, never through
+state of this process. A hung submission is handled by the parent, which kills this process (and
+its kernels) and starts another.
 """
 import contextlib
 import json
@@ -174,19 +173,17 @@ def grade(job, factory):
     finally:
         kernel_site.release_cgroup(root)
         verifier.close()
-    result = SubmissionResult(student=student, assignment=assignment, status=Status.OK,
-                              log=autograde.get("log", ""), error=autograde.get("error", ""))
+    log, error = autograde.get("log", ""), autograde.get("error", "")
     if not autograde["success"]:
-        text = f"{result.log}\n{result.error}"
-        result.status = Status.KERNEL_DIED if any(m in text for m in DEAD_KERNEL_MARKERS) else Status.GRADER_ERROR
-        return result
+        status = Status.KERNEL_DIED if any(m in f"{log}\n{error}" for m in DEAD_KERNEL_MARKERS) else Status.GRADER_ERROR
+        return SubmissionResult(student=student, assignment=assignment, status=status, log=log, error=error)
     unconfirmed = confirm_with_verifier(root, assignment, student, verifier)
-    problems, result.cells_not_run = [], 0
+    cells, problems, cells_not_run = [], [], 0
     grades = read_grades(root, assignment, student)
     for notebook_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
         notebook = nbformat.read(notebook_path, as_version=4)
         outcomes, timed_out, crashed, not_run = cell_outcomes(notebook)
-        result.cells_not_run += not_run
+        cells_not_run += not_run
         if crashed:
             problems.append((Status.KERNEL_DIED, f"the kernel died in cell {crashed} and was restarted"))
         if timed_out:
@@ -208,10 +205,13 @@ def grade(job, factory):
                     Status.UNANSWERED, "")
             elif status is Status.PASSED and row["score"] < row["max_score"]:
                 status = Status.PARTIAL
-            result.cells.append(CellResult(**row, status=status, message=message))
-    result.status, result.message = problems[0] if problems else (Status.OK, "")
+            cells.append(CellResult(**row, status=status, message=message))
+    status, message = problems[0] if problems else (Status.OK, "")
     isolation = root / "kernel.isolation"
-    result.isolation = isolation.read_text() if isolation.exists() else "not isolated: no launcher record"
+    result = SubmissionResult(
+        student=student, assignment=assignment, cells=cells, message=message, cells_not_run=cells_not_run,
+        status=status, log=log, error=error,
+        isolation=isolation.read_text() if isolation.exists() else "not isolated: no launcher record")
     secrets = secret_lines(source_texts(root, assignment))
     feedback = nbgrader_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
     if not feedback["success"]:
