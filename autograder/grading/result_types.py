@@ -4,9 +4,10 @@ the result of each graded cell (``CellResult``) and of a whole submission (``Sub
 A ``SubmissionResult`` travels as JSON (``to_json`` / ``from_json``): from a grading process to
 its pool (``result.json``), from a Dask worker to the machine that runs ``grade``, and into
 ``OUT/results/<student>/<assignment>.json``, which the CSV tables, the gradebook, the feedback pages
-and the term's final grades read. The JSON keeps the keys, their order and their values of the
-files written before these classes existed: a field only some results have (``OPTIONAL``) is left
-out when it has no value, as it was then, so those files read back as they were.
+and the term's final grades read. The JSON has the keys and values of the files written before
+these classes existed (and their order, but within the cells of a submission that was not run): a
+field only some results have (``OPTIONAL``) is left out when it has no value, as it was then, and
+those files read back as they were.
 """
 import dataclasses
 import enum
@@ -107,15 +108,13 @@ class SubmissionResult:
 
     @classmethod
     def from_json(cls, text):
-        """The result that ``to_json`` wrote, or that a file of an earlier version holds (a key
-        no field has is ignored)."""
+        """The result that ``to_json`` wrote, or that a file of an earlier version holds."""
         data = json.loads(text)
-        values = {name: data[name] for name in _field_names(cls) if name in data}
-        values["status"] = Status(data["status"])
-        values["cells"] = [_cell(cell) for cell in data.get("cells", [])]
-        if values.get("digest") is not None:
-            values["digest"] = tuple(values["digest"])
-        return cls(**values)
+        cells = [CellResult(**{**_known(CellResult, cell), "status": Status(cell["status"])})
+                 for cell in data.get("cells", [])]
+        digest = data.get("digest")
+        return cls(**{**_known(cls, data), "status": Status(data["status"]), "cells": cells,
+                      "digest": None if digest is None else tuple(digest)})
 
 
 def _json_fields(instance):
@@ -124,10 +123,7 @@ def _json_fields(instance):
     return {spec.name: value for spec, value in values if value is not None or not spec.metadata.get("optional")}
 
 
-def _field_names(cls):
-    return [spec.name for spec in dataclasses.fields(cls)]
-
-
-def _cell(data):
-    values = {name: data[name] for name in _field_names(CellResult) if name in data}
-    return CellResult(**{**values, "status": Status(data["status"])})
+def _known(cls, data):
+    """The values of ``data`` that fields of ``cls`` hold (a key no field has is ignored)."""
+    names = {spec.name for spec in dataclasses.fields(cls)}
+    return {name: value for name, value in data.items() if name in names}
