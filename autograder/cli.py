@@ -158,18 +158,18 @@ def run(args):
         return 1 if problems else 0
     if args.command == "grade":
         from autograder.commands.grade import format_table
-        from autograder.grading.results import GRADER_FAULTS
+        from autograder.grading.result_types import GRADER_FAULTS
         from autograder.grading.run import grade
 
         started = time.monotonic()
         results, rows = grade(args.submissions, args.out, _options(args), args.solutions, args.assignment)
-        counts = Counter(r["status"] for r in results)
+        counts = Counter(r.status for r in results)
         print(format_table(rows))
         print(f"\ngraded {len(results)} submission(s) in {time.monotonic() - started:.1f} s: "
               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
         print(f"grade sheet: {args.out / 'grades.csv'}, per test: {args.out / 'tests.csv'}, "
               f"feedback: {args.out / 'feedback'}")
-        exposed = sorted({r["isolation"] for r in results if r.get("isolation", "isolated") != "isolated"})
+        exposed = sorted({r.isolation for r in results if r.isolation not in (None, "isolated")})
         if exposed:
             print(f"warning: kernels were not isolated from each other and from the course files ({exposed[0]}); "
                   "see autograder/SECURITY.md", file=sys.stderr)

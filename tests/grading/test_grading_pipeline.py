@@ -10,6 +10,7 @@ import pytest
 
 from autograder import cli
 from autograder.course import grading_code_digest
+from autograder.grading.result_types import Status, SubmissionResult
 from autograder.grading.results import store
 from autograder.grading.run import grade
 from autograder.grading.scratch import RUN_PREFIX
@@ -50,10 +51,18 @@ def test_submissions_are_never_modified(course):
     assert tree_digest(course["submissions"]) == course["digest_before"]
 
 
+def test_every_status_of_the_run_is_a_member_of_the_enum(course):
+    results = course["results"].values()
+    statuses = [r.status for r in results] + [c.status for r in results for c in r.cells]
+    assert all(type(status) is Status for status in statuses)
+    assert set(statuses) >= {Status.OK, Status.INVALID_NOTEBOOK, Status.TIMEOUT, Status.MISSING, Status.KERNEL_DIED,
+                             Status.PASSED, Status.FAILED, Status.MANUAL, Status.UNANSWERED}
+
+
 def test_stderr_output_does_not_cost_points(course):
     # test_add writes a warning and a line to stderr before its assertions.
-    cells = {c["grade_id"]: c for c in course["results"]["ada_complete"]["cells"]}
-    assert cells["test_add"]["score"] == 2
+    cells = {c.grade_id: c for c in course["results"]["ada_complete"].cells}
+    assert cells["test_add"].score == 2
 
 
 def test_hidden_failure_message_is_reported(course, tmp_path):
@@ -63,8 +72,8 @@ def test_hidden_failure_message_is_reported(course, tmp_path):
     nbformat.write(tc.student_notebook(released, "def add(a, b):\n    return a + b",
                                        "def mul(a, b):\n    return abs(a * b) if a > 0 else a * abs(b)"), path)
     results, _ = grade(tmp_path / "subs", tmp_path / "out", OPTIONS, course["solutions"])
-    cells = {c["grade_id"]: c for c in results[0]["cells"]}
-    assert cells["test_mul"]["message"] == "AssertionError: mul: the product of two negatives should be positive"
+    cells = {c.grade_id: c for c in results[0].cells}
+    assert cells["test_mul"].message == "AssertionError: mul: the product of two negatives should be positive"
     html = (tmp_path / "out" / "feedback" / "kim" / tc.ASSIGNMENT / "tiny.html").read_text()
     assert "the product of two negatives should be positive" in html
     assert "hidden-test-source-line" not in html and "HIDDEN TESTS" not in html
@@ -89,7 +98,7 @@ def test_rerun_keeps_earlier_grades_and_grader_faults_never_replace_them(course,
     shutil.copytree(course["submissions"] / "ada_complete", only_ada / "ada_complete")
     _, rows = grade(only_ada, out, OPTIONS, course["solutions"])
     assert len(rows) == 11 and {r["student"]: r["score"] for r in rows}["ben_partial"] == 2
-    fault = {"student": "ada_complete", "assignment": tc.ASSIGNMENT, "cells": [], "status": "grader-error"}
+    fault = SubmissionResult(student="ada_complete", assignment=tc.ASSIGNMENT, status=Status.GRADER_ERROR)
     assert store(fault, out) is False
     stored = json.loads((out / "results" / "ada_complete" / f"{tc.ASSIGNMENT}.json").read_text())
     assert stored["status"] == "ok"
@@ -104,7 +113,7 @@ def _regraded(course, tmp_path, change_submission=False):
         path = subs / "ada_complete" / tc.ASSIGNMENT / tc.NOTEBOOK
         nbformat.write(tc.student_notebook(path, "def add(a, b):\n    return a - b"), path)
     results, rows = grade(subs, out, OPTIONS, course["solutions"])
-    return [r["student"] for r in results], {r["student"]: r["score"] for r in rows}["ada_complete"]
+    return [r.student for r in results], {r["student"]: r["score"] for r in rows}["ada_complete"]
 
 
 def test_unchanged_submission_keeps_its_grade(course, tmp_path):

@@ -72,5 +72,5 @@ def grade_tiny_course(root):
     out = root / "out"
     results, rows = grade(submissions, out, OPTIONS, solutions)
     return {"root": root, "solutions": solutions, "assignments": assignments, "submissions": submissions,
-            "out": out, "results": {r["student"]: r for r in results},
+            "out": out, "results": {r.student: r for r in results},
             "rows": {r["student"]: r for r in rows}, "digest_before": before, "cgroups_before": cgroups_before}

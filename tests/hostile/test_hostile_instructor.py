@@ -108,7 +108,7 @@ def graded(tmp_path_factory):
         solutions / tc.ASSIGNMENT / tc.NOTEBOOK)
     out = root / "out"
     results, rows = grade(submissions, out, OPTIONS, solutions)
-    return {"root": root, "solutions": solutions, "submissions": submissions, "out": out, "results": {r["student"]: r for r in results},
+    return {"root": root, "solutions": solutions, "submissions": submissions, "out": out, "results": {r.student: r for r in results},
             "rows": {r["student"]: r for r in rows}}
 
 

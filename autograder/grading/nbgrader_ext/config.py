@@ -42,11 +42,15 @@ def grading_config(root, cell_timeout=None, secrets=()):
     return config
 
 
-def grading_api(root, cell_timeout=None, secrets=()):
+def grading_api(root, cell_timeout=None, secrets=(), job_config=None):
     """An ``NbGraderAPI`` that grades the scratch course at ``root``; ``secrets`` are lines the
-    feedback must not show."""
+    feedback must not show; ``job_config`` (a traitlets ``Config``) is merged over the rest: what
+    one grading job gives the objects nbgrader builds (``autograder.grading.worker.job_config``)."""
     # Written by each kernel in turn, under a user id of its own (``autograder.sandbox.launcher``).
     runtime = Path(root) / KERNEL_RUNTIME
     runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o1777)
-    return nbgrader_api(root, grading_config(root, cell_timeout, secrets))
+    config = grading_config(root, cell_timeout, secrets)
+    if job_config is not None:
+        config.merge(job_config)
+    return nbgrader_api(root, config)
