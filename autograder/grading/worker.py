@@ -25,6 +25,7 @@ import nbformat
 from traitlets.config import Config
 
 from autograder.sandbox import site as kernel_site
+from autograder import checks
 from autograder.course import GRADEBOOK, source_texts
 from autograder.grading.nbgrader_ext.config import grading_api
 from autograder.grading.nbgrader_ext.execute import KERNEL_DIED
@@ -279,21 +280,14 @@ def run_job(job_path, factory):
             os.close(original)
 
 
-def _warm_transfer_checks():
-    from autograder.checks import transfer_learning as transfer
-
-    transfer.warm_up()
-
-
 def serve(control_fd, modules):
     """Grade the jobs named on stdin, one per line: say "ready" on ``control_fd`` once started (the
     kernel factory goes on importing in the background), then "done" after each job."""
     exit_with_parent()
     factory = KernelFactory(modules)
     if "torch" in modules:
-        # 04's hidden checks run in this process: pay PyTorch's one-time import costs now, not
-        # within the time limit of the first test cell that waits for them.
-        threading.Thread(target=_warm_transfer_checks, daemon=True).start()
+        # Hidden checks run in this process; only notebooks that use PyTorch have checks worth warming.
+        threading.Thread(target=checks.warm_up, daemon=True).start()
     try:
         with os.fdopen(control_fd, "w", buffering=1) as control:
             control.write("ready\n")
