@@ -15,6 +15,9 @@ from autograder.checks._common import (
 )
 from autograder.reference import optimizers as reference
 
+# Relative tolerance of a step or direction (float64 throughout).
+RTOL = 1e-6
+
 
 def _random_spd(rng, dim, condition=50.0):
     """A random symmetric positive-definite (dim, dim) matrix with the given condition number."""
@@ -36,7 +39,7 @@ def check_newton_step(newton_step, seed=None):
         next_w = call(name, newton_step, w, dw, hessian)
         assert_unchanged(name, zip(["w", "dw", "hessian"], before, [w, dw, hessian]))
         assert_array(name, next_w, (dim,), "next_w")
-        if max_relative_error(next_w, w_star) > 1e-6:
+        if max_relative_error(next_w, w_star) > RTOL:
             if max_relative_error(next_w, w - dw) < 1e-6:
                 fail(name, "the step ignores the Hessian: next_w = w - H^{-1} dw")
             fail(name, f"on a quadratic with a non-diagonal Hessian ({dim}-D) one Newton step should land "
@@ -76,12 +79,12 @@ def check_lbfgs_direction(lbfgs_direction, seed=None):
                        "did you return +H grad instead of -H grad?")
         newest_s, newest_y = s_history[-1], y_history[-1]
         secant = call(name, lbfgs_direction, newest_y, s_history, y_history)
-        if max_relative_error(secant, -newest_s) > 1e-6:
+        if max_relative_error(secant, -newest_s) > RTOL:
             fail(name, f"with {count} pair(s) the secant condition fails: for grad = y_k (newest pair) the "
                        "direction should be exactly -s_k. Check the order of the two loops (newest pair first "
                        "in the first loop) and that rho = 1 / (y . s)")
         expected = reference.lbfgs_direction(grad, s_history, y_history)
-        if max_relative_error(direction, expected) > 1e-6:
+        if max_relative_error(direction, expected) > RTOL:
             fail(name, f"with {count} pairs the direction differs from the two-loop recursion: is the initial "
                        "scaling gamma = (s.y)/(y.y) taken from the NEWEST pair, and are the alphas of the "
                        "first loop used in reverse order in the second?")
