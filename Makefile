@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WITH_DISTRIBUTED := $(VENV)/.installed-distributed
+WITH_MUTATION := $(VENV)/.installed-mutation
 WORKSPACE ?= workspace
 
-.PHONY: install install-gpu browser-test demo lint test test-fast selfcheck notebooks release samples benchmark benchmark-sandbox claims clean student lab
+.PHONY: install install-gpu browser-test demo lint test test-fast selfcheck notebooks release samples benchmark benchmark-sandbox claims mutation clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
 # `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
@@ -74,6 +75,17 @@ benchmark: $(WITH_DISTRIBUTED)
 # printed numbers (minutes; not part of `make test`).
 claims: install
 	$(BIN)/python benchmarks/claims.py
+# Mutation testing (Cosmic Ray) of the references, the verifier, result storage, the CSV writers,
+# the gradient check and the hidden checks, each module against its own fast tests; prints the
+# per-module table and writes it to mutation/results/table.md. An hour or more, so not part of
+# `make test`. MUTATION_ARGS="--only autograder/checks" runs a part; see mutation/run.py.
+$(WITH_MUTATION): $(INSTALLED)
+	$(PIP) --quiet -e '.[test,mutation]'
+	touch $(WITH_MUTATION)
+
+mutation: $(WITH_MUTATION)
+	$(BIN)/python mutation/run.py $(MUTATION_ARGS)
+
 # Sandbox set-up per kernel against the time per graded notebook.
 benchmark-sandbox: install
 	$(BIN)/python benchmarks/sandbox_setup.py
