@@ -7,7 +7,7 @@ WITH_DISTRIBUTED := $(VENV)/.installed-distributed
 WITH_MUTATION := $(VENV)/.installed-mutation
 WORKSPACE ?= workspace
 
-.PHONY: install install-gpu browser-test demo test selfcheck release samples benchmark benchmark-sandbox claims mutation clean student lab
+.PHONY: install install-gpu browser-test demo lint test test-fast selfcheck notebooks release samples benchmark benchmark-sandbox claims mutation clean student lab
 
 # PyTorch: the version pinned in pyproject.toml, from PyTorch's own wheel index. On Linux a plain
 # `pip install torch` gets the CUDA build with several GB of nvidia-* wheels, so `install` first
@@ -44,11 +44,23 @@ demo: install
 	$(BIN)/python -m autograder release
 	$(BIN)/python -m autograder grade autograder/samples --out grades --timeout 10
 
-test: $(WITH_DISTRIBUTED)
+# The import contracts and ruff's rules, both in pyproject.toml.
+lint: $(INSTALLED)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+
+test: $(WITH_DISTRIBUTED) lint
 	$(BIN)/python -m pytest
+
+# The same without the tests marked slow: those that grade a class (the course, the hostile notebooks).
+test-fast: $(WITH_DISTRIBUTED) lint
+	$(BIN)/python -m pytest -m "not slow"
 
 selfcheck: install
 	$(BIN)/python -m autograder selfcheck
+
+notebooks: install
+	$(BIN)/python -m autograder notebooks
 
 release: install
 	$(BIN)/python -m autograder release

@@ -1,5 +1,5 @@
 """Command line of the course autograder:
-``python -m autograder {release,selfcheck,grade,export,samples,similarity}``."""
+``python -m autograder {notebooks,release,selfcheck,grade,export,samples,similarity}``."""
 import argparse
 import os
 import sys
@@ -49,7 +49,19 @@ def build_parser():
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR, help="instructor source folder")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    release = commands.add_parser("release", help="regenerate assignments/ from solutions/")
+    notebooks = commands.add_parser("notebooks", help="regenerate the solution notebooks from their text files "
+                                                      "(solutions/<assignment>/<name>.py)")
+    notebooks.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    direction = notebooks.add_mutually_exclusive_group()
+    direction.add_argument("--check", action="store_true",
+                           help="change nothing; exit with 1 when a notebook differs from its text file")
+    direction.add_argument("--from-ipynb", action="store_true",
+                           help="the other way: write the text files from the notebooks (edited in Jupyter, or new)")
+    notebooks.add_argument("--force", action="store_true",
+                           help="replace files that were changed by hand (default: refuse and list them)")
+
+    release = commands.add_parser("release", help="regenerate solutions/ notebooks from their text files, then "
+                                                  "assignments/ from solutions/")
     release.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
     release.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     release.add_argument("--quiet", action="store_true")
@@ -112,12 +124,31 @@ def _options(args):
 
 def run(args):
     """Carry out one parsed command; returns the exit status."""
+    if args.command == "notebooks":
+        from autograder.commands import notebooks
+
+        if args.check:
+            stale = notebooks.out_of_date(args.solutions, args.assignment)
+            for relative in stale:
+                print(f"out of date with its text file: {args.solutions / relative}")
+            if stale:
+                print("run: python -m autograder notebooks", file=sys.stderr)
+            return 1 if stale else 0
+        if args.from_ipynb:
+            for relative in notebooks.write_texts(args.solutions, args.assignment, args.force):
+                print(f"wrote {args.solutions / relative}")
+            return 0
+        for relative in notebooks.regenerate(args.solutions, args.assignment, args.force):
+            print(f"wrote {args.solutions / relative}")
+        return 0
     if args.command == "release":
         from autograder.commands.release import release
 
-        written = release(args.solutions, args.release_dir, args.assignment, show_progress=not args.quiet,
-                          force=args.force)
-        print(f"released {', '.join(written)} into {args.release_dir}")
+        released = release(args.solutions, args.release_dir, args.assignment, show_progress=not args.quiet,
+                           force=args.force)
+        for relative in released.notebooks:
+            print(f"regenerated {args.solutions / relative} from its text file")
+        print(f"released {', '.join(released.assignments)} into {args.release_dir}")
         return 0
     if args.command == "selfcheck":
         from autograder.commands.selfcheck import report, selfcheck
@@ -127,18 +158,18 @@ def run(args):
         return 1 if problems else 0
     if args.command == "grade":
         from autograder.commands.grade import format_table
-        from autograder.grading.results import GRADER_FAULTS
+        from autograder.grading.result_types import GRADER_FAULTS
         from autograder.grading.run import grade
 
         started = time.monotonic()
         results, rows = grade(args.submissions, args.out, _options(args), args.solutions, args.assignment)
-        counts = Counter(r["status"] for r in results)
+        counts = Counter(r.status for r in results)
         print(format_table(rows))
         print(f"\ngraded {len(results)} submission(s) in {time.monotonic() - started:.1f} s: "
               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
         print(f"grade sheet: {args.out / 'grades.csv'}, per test: {args.out / 'tests.csv'}, "
               f"feedback: {args.out / 'feedback'}")
-        exposed = sorted({r["isolation"] for r in results if r.get("isolation", "isolated") != "isolated"})
+        exposed = sorted({r.isolation for r in results if r.isolation not in (None, "isolated")})
         if exposed:
             print(f"warning: kernels were not isolated from each other and from the course files ({exposed[0]}); "
                   "see autograder/SECURITY.md", file=sys.stderr)

@@ -21,7 +21,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 RELEASE_DIR = REPO_ROOT / "assignments"
 GRADEBOOK = "gradebook.db"
-KERNEL_RUNTIME = "runtime"  # the kernels' connection files and sockets, in a scratch course
 # Environment every grading kernel gets: grading mode, no GUI backend, one BLAS thread per
 # kernel so that parallel jobs do not oversubscribe the cores.
 GRADING_ENVIRONMENT = {
@@ -50,42 +49,33 @@ def list_notebooks(assignment, solutions_dir=SOLUTIONS_DIR):
     return sorted(p.name for p in (Path(solutions_dir) / assignment).glob("*.ipynb"))
 
 
-def nbgrader_config(root, cell_timeout=None, secrets=()):
-    """The nbgrader configuration of a scratch course directory at ``root``.
+NOTEBOOK_TEXT_SUFFIX = ".py"
+NOTEBOOK_TEXT_HEADER = "# ---\n# jupyter:\n"
 
-    It handles nbgrader's known traps: the per-cell timeout is ``Execute.timeout`` (our
-    ``GradedExecute`` adds crash recovery and cell tracking for the verifier); stderr
-    (warnings) must not zero a test cell, so ``IgnorePattern`` drops all of it; deleted grade cells
-    are re-added from the gradebook (``add_missing_cells``); feedback hides hidden tests and
-    tracebacks (``autograder.grading.nbgrader_ext.feedback``).
-    """
-    from autograder.grading.nbgrader_ext.execute import GradedExecute
-    from autograder.grading.nbgrader_ext.feedback import DropActiveOutputs, RedactTests
-    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
-                                        IgnorePattern, LimitOutput, SaveAutoGrades)
 
+def is_notebook_text(path):
+    """Whether ``path`` is the text form of a solution notebook (``autograder.commands.notebooks``):
+    ``<name>.py`` next to ``<name>.ipynb``, or any ``.py`` that starts with jupytext's header. It holds
+    the solutions and hidden tests, so it is never copied into a course and never released."""
+    path = Path(path)
+    if path.suffix != NOTEBOOK_TEXT_SUFFIX or not path.is_file():
+        return False
+    if path.with_suffix(".ipynb").is_file():
+        return True
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read(len(NOTEBOOK_TEXT_HEADER)) == NOTEBOOK_TEXT_HEADER
+
+
+def nbgrader_config(root):
+    """The nbgrader configuration of a scratch course directory at ``root``: its folders and
+    gradebook, and hidden tests found by their markers alone (release and feedback both clear
+    them). Grading adds how notebooks run and what feedback shows
+    (``autograder.grading.nbgrader_ext.config``)."""
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = f"sqlite:///{Path(root) / GRADEBOOK}"
     config.Exchange.root = str(Path(root) / "exchange")
-    config.Execute.timeout = cell_timeout
-    config.Execute.interrupt_on_timeout = True
-    # Outputs are all in by then; a graceful shutdown would only make each submission wait longer.
-    config.Execute.shutdown_kernel = "immediate"
-    # Kernels run in network namespaces of their own: they are reached through Unix sockets, next
-    # to their connection file in a folder of this course (see ``nbgrader_api``).
-    config.KernelManager.transport = "ipc"
-    config.KernelManager.connection_file = str(Path(root) / KERNEL_RUNTIME / "kernel.json")
-    config.IgnorePattern.enabled = True
-    config.IgnorePattern.pattern = r"[\s\S]*"
-    config.OverwriteCells.add_missing_cells = True
-    config.Autograde.autograde_preprocessors = [GradedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                                SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     config.ClearHiddenTests.enforce_metadata = False
-    config.RedactTests.secrets = list(secrets)
-    config.GenerateFeedback.preprocessors = [ClearHiddenTests, RedactTests, DropActiveOutputs, GetGrades,
-                                                    CSSHTMLHeaderPreprocessor]
     return config
 
 
@@ -97,18 +87,15 @@ def put_interpreter_on_path():
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def nbgrader_api(root, cell_timeout=None, secrets=()):
-    """An ``NbGraderAPI`` bound to the scratch course at ``root``; ``secrets`` are lines the
-    feedback must not show."""
+def nbgrader_api(root, config=None):
+    """An ``NbGraderAPI`` bound to the scratch course at ``root``, configured with ``config``
+    (default: ``nbgrader_config(root)``)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     put_interpreter_on_path()
     (Path(root) / "exchange").mkdir(parents=True, exist_ok=True)
-    # Written by each kernel in turn, under a user id of its own (``autograder.sandbox.launcher``).
-    (Path(root) / KERNEL_RUNTIME).mkdir(exist_ok=True)
-    (Path(root) / KERNEL_RUNTIME).chmod(0o1777)
-    config = nbgrader_config(root, cell_timeout, secrets)
+    config = nbgrader_config(root) if config is None else config
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
@@ -125,6 +112,13 @@ def stamp_gradebook(path):
         database.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
 
 
+def _not_for_nbgrader(folder, names):
+    """What ``build_course`` leaves out of nbgrader's source: editor caches and the notebooks' text
+    forms, which nbgrader would otherwise copy into the student release like any other file."""
+    return {name for name in names
+            if name in (".ipynb_checkpoints", "__pycache__") or is_notebook_text(Path(folder) / name)}
+
+
 def build_course(root, assignments, solutions_dir=SOLUTIONS_DIR):
     """Copy ``assignments`` from ``solutions_dir`` into ``root/source`` and generate their release.
 
@@ -134,8 +128,7 @@ def build_course(root, assignments, solutions_dir=SOLUTIONS_DIR):
     root = Path(root)
     stamp_gradebook(root / GRADEBOOK)
     for assignment in assignments:
-        shutil.copytree(Path(solutions_dir) / assignment, root / "source" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(Path(solutions_dir) / assignment, root / "source" / assignment, ignore=_not_for_nbgrader)
     api = nbgrader_api(root)
     for assignment in assignments:
         result = api.generate_assignment(assignment, force=True, create=True)
@@ -194,14 +187,14 @@ def imported_modules(assignments, solutions_dir=SOLUTIONS_DIR):
     return modules
 
 
-def tree_digest(root, folders, skipped):
+def tree_digest(root, folders, skipped, left_out=lambda path: False):
     """A fingerprint of the files under ``folders`` of ``root`` (their paths relative to ``root``
-    and contents), leaving out those inside a folder named in ``skipped``."""
+    and contents), leaving out those inside a folder named in ``skipped`` and those ``left_out``."""
     digest = hashlib.sha256()
     for folder in folders:
         for path in sorted(Path(root, folder).rglob("*")):
             relative = path.relative_to(root)
-            if path.is_file() and not set(skipped) & set(relative.parts):
+            if path.is_file() and not set(skipped) & set(relative.parts) and not left_out(path):
                 digest.update(str(relative).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -214,5 +207,6 @@ def grading_code_digest(root=REPO_ROOT):
 
 
 def course_digest(assignment, solutions_dir=SOLUTIONS_DIR):
-    """A fingerprint of the source of ``assignment``: a stored grade is current only while it holds."""
-    return tree_digest(solutions_dir, [assignment], {"__pycache__", ".ipynb_checkpoints"})
+    """A fingerprint of the source of ``assignment``: a stored grade is current only while it holds.
+    The notebooks' text forms are left out: grading reads the notebooks generated from them."""
+    return tree_digest(solutions_dir, [assignment], {"__pycache__", ".ipynb_checkpoints"}, is_notebook_text)

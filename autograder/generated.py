@@ -76,11 +76,16 @@ def plan(root, wanted, in_scope, command):
     return result
 
 
-def apply(root, wanted, in_scope, command, force=False):
+WORK_ELSEWHERE = ("Work in your own copy instead (python -m cs_utils start), move these files away, or run again "
+                  "with --force to replace them.")
+
+
+def apply(root, wanted, in_scope, command, force=False, advice=WORK_ELSEWHERE):
     """Bring ``root`` to ``wanted`` (relative path -> bytes) as ``plan`` describes; returns the plan.
 
     Raises EditedFilesError, before writing anything, when the plan has conflicts and ``force`` is
-    false. Files neither wanted nor recorded are left alone even when forced.
+    false; its message ends with ``advice``. Files neither wanted nor recorded are left alone even
+    when forced.
     """
     root = Path(root)
     result = plan(root, wanted, in_scope, command)
@@ -88,8 +93,7 @@ def apply(root, wanted, in_scope, command, force=False):
         lines = "\n".join(f"  {root / relative}: {why}" for relative, why in result.conflicts.items())
         raise EditedFilesError(
             f"{command} would overwrite or delete {len(result.conflicts)} file(s) it did not generate:\n{lines}\n"
-            "Nothing was changed. Work in your own copy instead (python -m cs_utils start), move these files "
-            "away, or run again with --force to replace them.")
+            f"Nothing was changed. {advice}")
     for relative, data in result.write.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_bytes(data)

@@ -2,7 +2,7 @@
 own user, loopback), against the seconds per graded notebook.
 
 The set-up is timed in forked processes confined as the kernel factory confines kernels
-(``kernel_launcher.confine``, with and without the sandbox's options of the grading kernelspec,
+(``autograder.sandbox.launcher.confine``, with and without the sandbox's options of the grading kernelspec,
 through ``tests/sandbox/sandbox_harness.py``); the difference is the sandbox's cost. The per-notebook time is that of a grading run of
 the sample class at ``--jobs 1``. Timings only; nothing here is asserted.
 
@@ -24,7 +24,7 @@ from autograder.grading.run import grade
 from autograder.commands.samples import SAMPLES_DIR
 
 sys.path.insert(0, str(REPO_ROOT))
-from tests.sandbox.sandbox_harness import confined, make_scratch  # noqa: E402 - the tests' harness, from the checkout
+from tests.sandbox.sandbox_harness import confined, make_scratch  # the tests' harness, from the checkout
 
 KINDS = ["ada_complete", "ben_partial", "cy_blank"]
 
@@ -77,7 +77,7 @@ def main(argv=None):
     print(f"fork + confine, sandbox       {timings[True] * 1000:8.1f} ms per kernel")
     print(f"sandbox set-up               {cost * 1000:8.1f} ms per kernel")
     print(f"{args.assignment} grading (--jobs 1) {per_notebook:8.2f} s per notebook "
-          f"({', '.join(sorted({r['isolation'] for r in results if 'isolation' in r}))})")
+          f"({', '.join(sorted({r.isolation for r in results if r.isolation is not None}))})")
     print(f"\nset-up per kernel / time per notebook: {cost / per_notebook:.2%} (target: at most 10%; a notebook "
           "starts one kernel, plus one per crash or timeout)")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.similarity.compare import similarity  # noqa: E402
-from autograder.similarity.report import write_report  # noqa: E402
-from tests.similarity.similarity_class import COPIER_DISGUISES, write_class  # noqa: E402
+from autograder.similarity.compare import similarity
+from autograder.similarity.report import write_report
+from tests.similarity.similarity_class import COPIER_DISGUISES, write_class
 
 
 def main():

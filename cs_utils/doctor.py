@@ -159,7 +159,7 @@ def check_data():
         from cs_utils.backbone import load_backbone
 
         findings.append(Finding("data", Status.OK, f"assignment 04's backbone loads: {load_backbone()[2]}"))
-    except Exception as error:  # a missing or damaged weights file
+    except Exception as error:  # noqa: BLE001 - a missing or damaged weights file
         findings.append(Finding("data", Status.PROBLEM, f"assignment 04's backbone ({WEIGHTS_PATH}) does not "
                                                         f"load: {error}", "restore cs_utils/weights/ (git checkout "
                                                         "cs_utils/weights) or run python -m cs_utils.pretrain"))
@@ -177,7 +177,7 @@ def check_imports(release_dir=RELEASE_DIR):
     for module in modules:
         try:
             importlib.import_module(module)
-        except Exception as error:  # any import failure stops a notebook; report them all
+        except Exception as error:  # noqa: BLE001 - any import failure stops a notebook; report them all
             failed.append(f"{module} ({type(error).__name__}: {error})")
     if failed:
         return [Finding("notebooks", Status.PROBLEM, f"cannot import {'; '.join(failed)}", "make install")]
@@ -197,7 +197,7 @@ def check_training_step():
         loss = torch.nn.functional.cross_entropy(model(inputs), torch.zeros(16, dtype=torch.long, device=device))
         loss.backward()
         value = float(loss.detach())
-    except Exception as error:  # a broken CUDA install shows up here first
+    except Exception as error:  # noqa: BLE001 - a broken CUDA install shows up here first
         return [Finding("training", Status.PROBLEM, f"a training step on {device} failed: {error}",
                         "make install-gpu CUDA=... with the index the driver supports, or make install for the CPU")]
     return [Finding("training", Status.OK, f"a training step on {device} works (loss {value:.3f})")]

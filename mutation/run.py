@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import report  # noqa: E402 - a sibling script, not a package
+import report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "mutation" / "results"

@@ -9,6 +9,7 @@ float64 scalar, ``np.zeros(shape)`` a float64 array) and it wastes memory, but i
 answer. Any other dtype (a narrower float, an integer result, a float for integer images) fails.
 """
 import copy
+import math
 import secrets
 
 import numpy as np
@@ -101,6 +102,29 @@ def scaled_error(actual, expected):
         return np.inf
     scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-30)
     return float(np.max(np.abs(actual - expected), initial=0.0)) / scale
+
+
+def close(actual, expected, rtol):
+    """Whether ``actual`` is within ``rtol`` of ``expected`` by ``scaled_error``."""
+    return scaled_error(actual, expected) <= rtol
+
+
+def log_uniform(rng, low, high):
+    """A float whose logarithm is uniform between log(low) and log(high)."""
+    return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+
+
+def signed_magnitudes(rng, shape, low, high, dtype=np.float64):
+    """Entries with magnitudes uniform in [low, high] and random signs: never zero, never tiny."""
+    magnitude = rng.uniform(low, high, size=shape)
+    return (magnitude * rng.choice([-1.0, 1.0], size=shape)).astype(dtype)
+
+
+def unpack(name, result, count, what):
+    """Fail unless ``result`` is a tuple (or list) of ``count`` items; return it as a tuple."""
+    if not (isinstance(result, (tuple, list)) and len(result) == count):
+        fail(name, f"should return a tuple {what}, got {type(result).__name__}")
+    return tuple(result)
 
 
 def snapshot(*arrays):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import SOLUTIONS_DIR, CourseError, list_assignments
+from autograder.grading.result_types import Status
 from autograder.term.course_file import load_course_file
 from autograder.term.final_grades import term_grades
 from autograder.term.grade_notice import annotate_feedback
@@ -60,5 +61,5 @@ def export(out_dir, course_path=None, export_format=ExportFormat.LONG, output=No
     warnings += [f"{g.student}/{g.assignment}: {g.pending} written answer(s) not graded by hand yet, counted 0"
                  for g in term.grades if g.pending]
     warnings += [f"{g.student}/{g.assignment}: {g.lateness.rule}" for g in term.grades
-                 if g.lateness.deadline and g.lateness.submitted is None and g.status != "missing"]
+                 if g.lateness.deadline and g.lateness.submitted is None and g.status is not Status.MISSING]
     return ExportReport(path, len(rows) - 1, warnings)

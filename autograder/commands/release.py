@@ -1,45 +1,47 @@
 """``python -m autograder release``: regenerate the student release from ``solutions/``.
 
-The release is written deterministically (no outputs, no execution counts, nbgrader's own cell
-ids and checksums), so regenerating an unchanged course leaves ``git status`` clean. It replaces
-only files it wrote itself and nobody changed since (``autograder.generated``): a notebook a
-student filled in under ``assignments/`` stops the release instead of being wiped.
+It first regenerates the solution notebooks from their text files (``autograder.commands.notebooks``),
+refusing when one was edited directly. The release is written deterministically (no outputs, no
+execution counts, nbgrader's own cell ids and checksums), so regenerating an unchanged course leaves
+``git status`` clean. It replaces only files it wrote itself and nobody changed since
+(``autograder.generated``): a notebook a student filled in under ``assignments/`` stops the release
+instead of being wiped.
 """
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from autograder import generated
+from autograder.commands.notebooks import notebook_bytes, regenerate
 from autograder.course import RELEASE_DIR, SOLUTIONS_DIR, build_course, list_assignments
 from autograder.progress import progress_bar
 
 COMMAND = "release"
 
 
-def normalise(notebook):
-    """Strip everything that changes between runs: outputs, execution counts, trust signatures."""
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    notebook.metadata.pop("signature", None)
-    return notebook
+@dataclass
+class Released:
+    """What one release wrote: the assignments, and the solution notebooks it regenerated from their
+    text files (paths relative to the solutions folder)."""
 
-
-def notebook_bytes(notebook):
-    """The exact text a release notebook is written with."""
-    return (nbformat.writes(normalise(notebook)) + "\n").encode("utf-8")
+    assignments: list
+    notebooks: list
 
 
 def release(solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR, assignments=None, show_progress=True,
-            force=False):
+            force=False, regenerate_solutions=True):
     """Generate ``release_dir/<assignment>/`` from ``solutions_dir/<assignment>/`` for each assignment.
 
-    Returns the list of assignments written. Files the previous release wrote that are no longer
-    in the source are removed. Raises ``generated.EditedFilesError``, changing nothing, when a file
-    to replace or remove was changed or put there by someone else, unless ``force``.
+    First, unless ``regenerate_solutions`` is false, the solution notebooks are regenerated from
+    their text files (``notebooks.regenerate``, which refuses to replace a notebook edited directly,
+    ``force`` or not); the text files are never released. Files the previous release wrote that are
+    no longer in the source are removed. Raises ``generated.EditedFilesError``, changing nothing in
+    ``release_dir``, when a file to replace or remove there was changed or put there by someone
+    else, unless ``force``.
     """
+    regenerated = regenerate(solutions_dir, assignments) if regenerate_solutions else []
     assignments = list(assignments or list_assignments(solutions_dir))
     wanted = {}
     with tempfile.TemporaryDirectory(prefix="course-release-") as scratch:
@@ -51,4 +53,4 @@ def release(solutions_dir=SOLUTIONS_DIR, release_dir=RELEASE_DIR, assignments=No
                 wanted[relative] = (notebook_bytes(nbformat.read(source, as_version=4)) if source.suffix == ".ipynb"
                                     else source.read_bytes())
     generated.apply(release_dir, wanted, lambda relative: relative.split("/")[0] in assignments, COMMAND, force)
-    return assignments
+    return Released(assignments, regenerated)

@@ -2,8 +2,8 @@
 (``OUT/results/<student>/<assignment>.json``) with its feedback pages, and what is rebuilt from all
 of them: ``grades.csv``, ``tests.csv`` and nbgrader's gradebook. A re-run never loses an earlier
 grade, and a grader fault never replaces one."""
+import dataclasses
 import io
-import json
 import os
 import shutil
 import warnings
@@ -15,6 +15,7 @@ from autograder.grading.manual_grades import (read_manual_grades, record_digests
                                               restore_manual_grades, still_valid)
 from autograder.grading.nbgrader_ext.feedback import feedback_page, install_mathjax
 from autograder.grading.nbgrader_ext.formgrader import write_autograded
+from autograder.grading.result_types import GRADER_FAULTS, CellResult, Status, SubmissionResult
 from autograder.grading.submission_time import parse_submission_time, read_timestamp_text
 from autograder.spreadsheet import SafeDictWriter
 
@@ -25,68 +26,62 @@ GRADE_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max_scor
 TEST_COLUMNS = ["student", "assignment", "notebook", "grade_id", "score", "max_score", "status", "message"]
 
 
-# Statuses that describe the grader, not the submission: such a result never replaces an earlier one.
-GRADER_FAULTS = {"grader-error"}
-
-
-def is_manual(cell):
-    """Markdown answers are graded by hand; their points are reported apart from the autograded ones."""
-    return cell.get("cell_type") == "markdown"
-
-
 def ungraded_cells(cells, status, message):
-    """Zero-score rows for every grade cell of a submission that could not be graded."""
-    return [{**cell, "score": 0.0, "status": status, "message": message} for cell in cells]
+    """Zero-score ``CellResult``s for the grade ``cells`` (dicts of ``autograder.course.grade_cells``)
+    of a submission that could not be graded."""
+    return [CellResult(notebook=cell["notebook"], grade_id=cell["grade_id"], score=0.0, max_score=cell["max_score"],
+                       cell_type=cell["cell_type"], status=status, message=message) for cell in cells]
 
 
 def add_ungraded_notebooks(result, cells):
     """Give the cells of every notebook the result does not grade a zero row, so the maximum is the
     assignment's whole maximum: a notebook left out of a multi-notebook submission costs its points."""
-    graded = {cell["notebook"] for cell in result["cells"]}
+    graded = {cell.notebook for cell in result.cells}
     absent = [cell for cell in cells if cell["notebook"] not in graded]
     if not graded:
-        result["cells"] = ungraded_cells(absent, result["status"], result["message"])
+        result.cells = ungraded_cells(absent, result.status, result.message)
     elif absent:
         names = sorted({f"{cell['notebook']}.ipynb" for cell in absent})
         message = f"not submitted: {', '.join(names)}"
-        result["cells"] += ungraded_cells(absent, "missing", message)
-        result["message"] = "; ".join(m for m in (result["message"], message) if m)
+        result.cells += ungraded_cells(absent, Status.MISSING, message)
+        result.message = "; ".join(m for m in (result.message, message) if m)
 
 
 def summarise(result):
     """The grades.csv row of one result."""
-    cells = result.get("cells", [])
-    auto = [c for c in cells if not is_manual(c)]
+    auto = [c for c in result.cells if not c.is_manual]
     return {
-        "student": result["student"],
-        "assignment": result["assignment"],
-        "score": round(sum(c["score"] or 0 for c in auto), 4),
-        "max_score": round(sum(c["max_score"] for c in auto), 4),
-        "manual_max_score": round(sum(c["max_score"] for c in cells if is_manual(c)), 4),
-        "status": result["status"],
-        "message": result.get("message", ""),
-        "graded_at": result.get("graded_at", ""),
+        "student": result.student,
+        "assignment": result.assignment,
+        "score": round(sum(c.score or 0 for c in auto), 4),
+        "max_score": round(sum(c.max_score for c in auto), 4),
+        "manual_max_score": round(sum(c.max_score for c in result.cells if c.is_manual), 4),
+        "status": result.status,
+        "message": result.message,
+        "graded_at": result.graded_at or "",
     }
 
 
 def store(result, out_dir):
-    """Save one result and its feedback under ``out_dir``, unless it would replace a real grade
-    with a grader fault. Returns True when stored."""
+    """Save one result, its executed notebooks and its feedback under ``out_dir``, unless it would
+    replace a real grade with a grader fault. Returns True when stored; ``result`` then has its
+    ``graded_at``, and its pages and notebooks, now in files of their own, are let go."""
     out_dir = Path(out_dir)
-    path = out_dir / "results" / result["student"] / f"{result['assignment']}.json"
-    if result["status"] in GRADER_FAULTS and path.exists():
+    path = result_path(out_dir, result.student, result.assignment)
+    if result.status.is_grader_fault and path.exists():
         return False
-    feedback = result.pop("feedback", {})
-    write_autograded(out_dir, result["student"], result["assignment"], result.pop("autograded", {}))
-    result["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    feedback, autograded = result.feedback or {}, result.autograded or {}
+    result.feedback = result.autograded = None
+    write_autograded(out_dir, result.student, result.assignment, autograded)
+    result.graded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, json.dumps({k: v for k, v in result.items() if k not in ("log", "error")}, indent=1))
-    feedback_dir = out_dir / "feedback" / result["student"] / result["assignment"]
+    _write_atomically(path, dataclasses.replace(result, log=None, error=None).to_json())
+    feedback_dir = out_dir / "feedback" / result.student / result.assignment
     if feedback_dir.exists():
         shutil.rmtree(feedback_dir)
     feedback_dir.mkdir(parents=True)
     if not feedback:  # not run: a page per notebook with the status and the zero scores
-        names = sorted({cell["notebook"] for cell in result.get("cells", [])}) or [result["assignment"]]
+        names = sorted({cell.notebook for cell in result.cells}) or [result.assignment]
         feedback = {f"{name}.html": None for name in names}
     mathjax = os.path.relpath(install_mathjax(out_dir), feedback_dir)
     row = summarise(result)
@@ -103,27 +98,37 @@ def _write_atomically(path, text):
     os.replace(partial, path)
 
 
+def result_path(out_dir, student, assignment):
+    """Where the result of ``student``'s ``assignment`` is stored under ``out_dir``."""
+    return Path(out_dir) / "results" / student / f"{assignment}.json"
+
+
+def stored_results(out_dir):
+    """Every ``SubmissionResult`` stored under ``out_dir``, by file name."""
+    return [SubmissionResult.from_json(path.read_text()) for path in sorted(Path(out_dir).glob("results/*/*.json"))]
+
+
 def stored_result(out_dir, task):
-    """The result stored for ``task`` under ``out_dir``, or None."""
-    path = Path(out_dir) / "results" / task.student / f"{task.assignment}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    """The ``SubmissionResult`` stored for ``task`` under ``out_dir``, or None."""
+    path = result_path(out_dir, task.student, task.assignment)
+    return SubmissionResult.from_json(path.read_text()) if path.exists() else None
 
 
 def is_current(stored, task):
-    return bool(stored) and stored.get("digest") == list(task.digest) and stored["status"] not in GRADER_FAULTS
+    return stored is not None and stored.digest == tuple(task.digest) and not stored.status.is_grader_fault
 
 
 def refresh_timestamp(out_dir, task):
     stored, timestamp = stored_result(out_dir, task), read_timestamp_text(task.folder)
-    if stored.get("timestamp") != timestamp:
-        path = Path(out_dir) / "results" / task.student / f"{task.assignment}.json"
-        _write_atomically(path, json.dumps({**stored, "timestamp": timestamp}, indent=1))
+    if stored.timestamp != timestamp:
+        path = result_path(out_dir, task.student, task.assignment)
+        _write_atomically(path, dataclasses.replace(stored, timestamp=timestamp).to_json())
 
 
 def write_tables(out_dir):
     """Rebuild grades.csv and tests.csv from every stored result; returns the grade rows."""
     out_dir = Path(out_dir)
-    results = [json.loads(p.read_text()) for p in sorted((out_dir / "results").glob("*/*.json"))]
+    results = stored_results(out_dir)
     grade_rows = [summarise(r) for r in results]
     grades, tests = io.StringIO(), io.StringIO()
     writer = SafeDictWriter(grades, GRADE_COLUMNS)
@@ -132,8 +137,8 @@ def write_tables(out_dir):
     writer = SafeDictWriter(tests, TEST_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for result in results:
-        for cell in result.get("cells", []):
-            writer.writerow({"student": result["student"], "assignment": result["assignment"], **cell})
+        for cell in result.cells:
+            writer.writerow({"student": result.student, "assignment": result.assignment, **dataclasses.asdict(cell)})
     _write_atomically(out_dir / "grades.csv", grades.getvalue())
     _write_atomically(out_dir / "tests.csv", tests.getvalue())
     return grade_rows
@@ -155,19 +160,17 @@ def write_gradebook(out_dir, course_root):
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{partial}") as gradebook:
         warnings.simplefilter("ignore", SAWarning)
         known = {assignment.name for assignment in gradebook.assignments}
-        for path in sorted(out_dir.glob("results/*/*.json")):
-            result = json.loads(path.read_text())
-            if result["assignment"] not in known or result["status"] in {"missing"} | GRADER_FAULTS:
+        for result in stored_results(out_dir):
+            if result.assignment not in known or result.status in {Status.MISSING} | GRADER_FAULTS:
                 continue
-            gradebook.update_or_create_student(result["student"])
-            gradebook.add_submission(result["assignment"], result["student"],
-                                     timestamp=parse_submission_time(result.get("timestamp")).at)
-            digests[result["student"], result["assignment"]] = result.get("digest", [""])[0]
-            for cell in result["cells"]:
-                grade = gradebook.find_grade(cell["grade_id"], cell["notebook"], result["assignment"],
-                                             result["student"])
-                manual = cell["status"] == "manual"
-                grade.auto_score, grade.needs_manual_grade = (None if manual else cell["score"]), manual
+            gradebook.update_or_create_student(result.student)
+            gradebook.add_submission(result.assignment, result.student,
+                                     timestamp=parse_submission_time(result.timestamp).at)
+            digests[result.student, result.assignment] = (result.digest or ("",))[0]
+            for cell in result.cells:
+                grade = gradebook.find_grade(cell.grade_id, cell.notebook, result.assignment, result.student)
+                manual = cell.status is Status.MANUAL
+                grade.auto_score, grade.needs_manual_grade = (None if manual else cell.score), manual
             gradebook.db.commit()
         kept, dropped = still_valid(read_manual_grades(out_dir / GRADEBOOK), recorded_digests(out_dir / GRADEBOOK),
                                     digests)

@@ -16,6 +16,7 @@ from autograder.course import (SOLUTIONS_DIR, CourseError, build_course, course_
 from autograder.grading.nbgrader_ext.formgrader import write_course_files
 from autograder.grading.options import Options
 from autograder.grading.pools.local import local_pool, preloaded_modules
+from autograder.grading.result_types import Status, SubmissionResult
 from autograder.grading.results import (add_ungraded_notebooks, is_current, refresh_timestamp, store, stored_result,
                                         write_gradebook, write_tables)
 from autograder.grading.scratch import grading_run
@@ -42,7 +43,7 @@ def grading_pool(course_root, options, assignments, solutions_dir, hidden, size)
 def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, assignments=None):
     """Grade every submission under ``submissions_dir`` into ``out_dir``.
 
-    Returns (results of this run, all grade rows in out_dir).
+    Returns (the ``SubmissionResult``s of this run, all grade rows in out_dir).
     """
     options = options or Options()
     tasks = discover(submissions_dir, solutions_dir, assignments)
@@ -82,14 +83,14 @@ def grade(submissions_dir, out_dir, options=None, solutions_dir=SOLUTIONS_DIR, a
                 try:
                     result = future.result()
                 except Exception as error:  # noqa: BLE001 - one failure must not stop the class
-                    result = {"student": task.student, "assignment": task.assignment, "cells": [],
-                              "status": "grader-error", "message": f"{type(error).__name__}: {error}"}
+                    result = SubmissionResult(student=task.student, assignment=task.assignment,
+                                              status=Status.GRADER_ERROR, message=f"{type(error).__name__}: {error}")
                 add_ungraded_notebooks(result, cells[task.assignment])
-                result["digest"] = list(task.digest)
-                result["timestamp"] = read_timestamp_text(task.folder)
+                result.digest = tuple(task.digest)
+                result.timestamp = read_timestamp_text(task.folder)
                 store(result, out_dir)
                 results.append(result)
-                bar.set_postfix_str(f"{task.student}/{task.assignment}: {result['status']}")
+                bar.set_postfix_str(f"{task.student}/{task.assignment}: {result.status}")
                 bar.update()
         for student, assignment in write_gradebook(out_dir, course_root):
             print(f"{student}/{assignment} changed since it was graded by hand: grade its written answers again",

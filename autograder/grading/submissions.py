@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import SOLUTIONS_DIR, CourseError, cell_names, list_assignments, list_notebooks
+from autograder.grading.result_types import Status, SubmissionResult
 
 
 # The name of every student in the scratch course nbgrader grades in: nbgrader treats a student id
@@ -105,36 +106,36 @@ def load_submission(path, max_size_mb):
     command busy for long."""
     size_mb = path.stat().st_size / 2**20
     if size_mb > max_size_mb:
-        return None, ("too-large", f"{path.name} is {size_mb:.1f} MB, over the {max_size_mb:g} MB limit")
+        return None, (Status.TOO_LARGE, f"{path.name} is {size_mb:.1f} MB, over the {max_size_mb:g} MB limit")
     raw = path.read_bytes()
     # Every cell has one "cell_type" key (a quote inside a string would be escaped): counting them
     # takes milliseconds where parsing 400,000 cells takes seconds.
     cell_keys = raw.count(b'"cell_type"')
     if cell_keys > MAX_CELLS:
-        return None, ("too-large", f"{path.name} has {cell_keys:,} cells, over the limit of {MAX_CELLS:,}")
+        return None, (Status.TOO_LARGE, f"{path.name} has {cell_keys:,} cells, over the limit of {MAX_CELLS:,}")
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        return None, ("invalid-notebook", f"{path.name} is not a text file")
+        return None, (Status.INVALID_NOTEBOOK, f"{path.name} is not a text file")
     except json.JSONDecodeError as error:
-        return None, ("invalid-notebook", f"{path.name} is not valid JSON (line {error.lineno}, column "
-                                          f"{error.colno}): truncated or corrupted?")
+        return None, (Status.INVALID_NOTEBOOK, f"{path.name} is not valid JSON (line {error.lineno}, column "
+                                               f"{error.colno}): truncated or corrupted?")
     except RecursionError:
-        return None, ("invalid-notebook", f"{path.name} nests brackets more deeply than any notebook does")
+        return None, (Status.INVALID_NOTEBOOK, f"{path.name} nests brackets more deeply than any notebook does")
     cells = _cells_of(data)
     if len(cells) > MAX_CELLS:
-        return None, ("too-large", f"{path.name} has {len(cells):,} cells, over the limit of {MAX_CELLS:,}")
+        return None, (Status.TOO_LARGE, f"{path.name} has {len(cells):,} cells, over the limit of {MAX_CELLS:,}")
     for cell in cells:
         if isinstance(cell, dict) and "outputs" in cell:
             cell["outputs"] = []  # never graded, and they may be most of the file
     if json_depth(data) > MAX_JSON_DEPTH:
-        return None, ("invalid-notebook", f"{path.name} nests its data more than {MAX_JSON_DEPTH} levels deep, "
-                                          "which no notebook does")
+        return None, (Status.INVALID_NOTEBOOK, f"{path.name} nests its data more than {MAX_JSON_DEPTH} levels "
+                                               "deep, which no notebook does")
     try:
         notebook = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # noqa: BLE001 - any parse failure means "not a notebook"
-        return None, ("invalid-notebook", f"{path.name} is not a Jupyter notebook ({type(error).__name__})")
+        return None, (Status.INVALID_NOTEBOOK, f"{path.name} is not a Jupyter notebook ({type(error).__name__})")
     return sanitise(notebook), None
 
 
@@ -171,25 +172,24 @@ def belongs_to(notebook, names):
 
 
 def read_submission(task, course_root, options):
-    """The validated notebooks of ``task`` by name, and None; or None and the result of a
-    submission that cannot be graded (missing, too large, not a notebook, another assignment's)."""
-    result = {"student": task.student, "assignment": task.assignment, "cells": [], "message": ""}
+    """The validated notebooks of ``task`` by name, and None; or None and the ``SubmissionResult`` of
+    a submission that cannot be graded (missing, too large, not a notebook, another assignment's)."""
+    def ungradable(status, message):
+        return None, SubmissionResult(student=task.student, assignment=task.assignment, status=status, message=message)
+
     present = {name: path for name, path in task.notebooks.items() if path is not None}
     if not present:
-        names = ", ".join(task.notebooks)
-        return None, {**result, "status": "missing", "message": f"no submission found (expected {names})"}
+        return ungradable(Status.MISSING, f"no submission found (expected {', '.join(task.notebooks)})")
     notebooks = {}
     for name, path in present.items():
         if task.root is not None and not path.resolve().is_relative_to(Path(task.root).resolve()):
-            return None, {**result, "status": "outside-link",
-                          "message": f"{path.name} is a link to a file outside the submissions folder; submit "
-                                     "the notebook itself"}
+            return ungradable(Status.OUTSIDE_LINK, f"{path.name} is a link to a file outside the submissions "
+                                                   "folder; submit the notebook itself")
         notebook, problem = load_submission(path, options.max_size_mb)
         if problem:
-            return None, {**result, "status": problem[0], "message": problem[1]}
+            return ungradable(*problem)
         if not belongs_to(notebook, cell_names(course_root, task.assignment)):
-            return None, {**result, "status": "wrong-notebook",
-                          "message": f"{path.name} has none of the cells of {task.assignment}: another assignment's "
-                                     "notebook?"}
+            return ungradable(Status.WRONG_NOTEBOOK, f"{path.name} has none of the cells of {task.assignment}: "
+                                                     "another assignment's notebook?")
         notebooks[name] = notebook
     return notebooks, None

@@ -1,5 +1,6 @@
 """Grading one submission: its validated notebooks copied into a scratch course directory with
 a copy of the gradebook, and graded there under a time budget by a grading process (a ``Slot``)."""
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -10,14 +11,15 @@ import nbformat
 
 from autograder.course import GRADEBOOK
 from autograder.grading.nbgrader_ext.formgrader import AUTOGRADED_DIR
+from autograder.grading.result_types import Status, SubmissionResult
 from autograder.grading.submissions import NBGRADER_STUDENT, read_submission
 from autograder.sandbox.site import release_cgroup
 
 
 def grade_task(task, course_root, options, slot, hidden=()):
-    """Grade one task with the grading process ``slot``; returns the result dict (never raises for
-    student faults). ``hidden`` folders (the class's submissions, the grading output) stay out of
-    the kernel's sight."""
+    """Grade one task with the grading process ``slot``; returns its ``SubmissionResult`` (never
+    raises for student faults). ``hidden`` folders (the class's submissions, the grading output)
+    stay out of the kernel's sight."""
     notebooks, early = read_submission(task, course_root, options)
     if early:
         return early
@@ -27,7 +29,6 @@ def grade_task(task, course_root, options, slot, hidden=()):
 def grade_notebooks(student, assignment, notebooks, course_root, options, slot, hidden=()):
     """Grade the validated ``notebooks`` (by name) of one submission in a scratch course."""
     started = time.monotonic()
-    result = {"student": student, "assignment": assignment, "cells": [], "message": ""}
     with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
         scratch = Path(scratch)
         shutil.copyfile(Path(course_root) / GRADEBOOK, scratch / GRADEBOOK)
@@ -46,22 +47,22 @@ def grade_notebooks(student, assignment, notebooks, course_root, options, slot, 
         finally:
             release_cgroup(scratch)  # also ends processes the kernel detached from its tree
         if not finished:
-            return {**result, "status": "timeout",
-                    "message": f"grading exceeded the budget of {options.budget} s per submission"}
+            return SubmissionResult(student=student, assignment=assignment, status=Status.TIMEOUT,
+                                    message=f"grading exceeded the budget of {options.budget} s per submission")
         if not (scratch / "result.json").exists():
             log = scratch / "worker.log" if (scratch / "worker.log").exists() else slot.log_path
             tail = log.read_text(errors="replace")[-2000:]
-            return {**result, "status": "grader-error", "message": f"the grading process failed: {tail}"}
-        graded = json.loads((scratch / "result.json").read_text())
+            return SubmissionResult(student=student, assignment=assignment, status=Status.GRADER_ERROR,
+                                    message=f"the grading process failed: {tail}")
+        graded = SubmissionResult.from_json((scratch / "result.json").read_text())
         feedback_dir = scratch / "feedback" / NBGRADER_STUDENT / assignment
-        result["feedback"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(feedback_dir.glob("*.html"))}
+        feedback = {p.name: p.read_text(encoding="utf-8") for p in sorted(feedback_dir.glob("*.html"))}
         executed_dir = scratch / AUTOGRADED_DIR / NBGRADER_STUDENT / assignment
-        result["autograded"] = {p.name: p.read_text(encoding="utf-8") for p in sorted(executed_dir.glob("*.ipynb"))}
-    result.update(graded)
-    result.setdefault("message", "")
-    if result["status"] == "kernel-died" and not result["message"]:
-        result["message"] = "the kernel died while running the notebook"
-    elif result["status"] == "grader-error":
-        result["message"] = (result.get("error") or "nbgrader failed").strip().splitlines()[-1]
-    result["seconds"] = round(time.monotonic() - started, 2)
-    return result
+        autograded = {p.name: p.read_text(encoding="utf-8") for p in sorted(executed_dir.glob("*.ipynb"))}
+    message = graded.message
+    if graded.status is Status.KERNEL_DIED and not message:
+        message = "the kernel died while running the notebook"
+    elif graded.status is Status.GRADER_ERROR:
+        message = ((graded.error or "").strip() or "nbgrader failed").splitlines()[-1]
+    return dataclasses.replace(graded, student=student, message=message, feedback=feedback, autograded=autograded,
+                               seconds=round(time.monotonic() - started, 2))

@@ -5,9 +5,11 @@ copy of the gradebook and the submission, and writes the path of its JOB.json on
 stdin. This process grades it with nbgrader, writes the JSON result the job names and answers
 "done" on CONTROL_FD; then it waits for the next job. nbgrader and the hidden checks are imported
 once per process, and kernels are forked from a kernel factory that imported MODULEs once
-(``autograder.sandbox.provisioner``), so a submission pays for little more than its own cells. A hung
-submission is handled by the parent, which kills this process (and its kernels) and starts
-another.
+(``autograder.sandbox.provisioner``), so a submission pays for little more than its own cells.
+What belongs to one submission (its verifier, its output limits, where its kernels log) reaches
+the objects nbgrader builds through the configuration given to nbgrader's API, never through
+state of this process. A hung submission is handled by the parent, which kills this process (and
+its kernels) and starts another.
 """
 import contextlib
 import json
@@ -16,16 +18,19 @@ import select
 import signal
 import sys
 import threading
-import time
 import traceback
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 
 from autograder.sandbox import site as kernel_site
-from autograder.course import GRADEBOOK, nbgrader_api, source_texts
-from autograder.grading.nbgrader_ext.execute import KERNEL_DIED, GradedExecute
+from autograder import checks
+from autograder.course import GRADEBOOK, source_texts
+from autograder.grading.nbgrader_ext.config import grading_api
+from autograder.grading.nbgrader_ext.execute import KERNEL_DIED
 from autograder.grading.nbgrader_ext.feedback import TERMINAL_ESCAPE, secret_lines
+from autograder.grading.result_types import CellResult, Status, SubmissionResult
 from autograder.sandbox.provisioner import KernelFactory
 from autograder.sandbox.verifier import NOT_RUN, Verifier, expected_checks
 
@@ -45,7 +50,7 @@ def cell_label(cell, index):
 
 
 def cell_outcomes(notebook):
-    """Map grade_id -> (status, message) from the errors in an executed notebook, name the first
+    """Map grade_id -> (Status, message) from the errors in an executed notebook, name the first
     cells (grade_id, cell id or index) that hit the timeout and that killed the kernel, if any,
     and count the code cells that did not run."""
     outcomes, timed_out_cell, crashed_cell, not_run = {}, None, None, 0
@@ -63,16 +68,17 @@ def cell_outcomes(notebook):
             crashed_cell = cell_label(cell, index)
         if grade_id:
             if crashed:
-                outcomes[grade_id] = ("kernel-died", "the kernel died while running this cell")
+                outcomes[grade_id] = (Status.KERNEL_DIED, "the kernel died while running this cell")
             elif timed_out:
-                outcomes[grade_id] = ("timeout", "the cell did not finish within the time limit")
+                outcomes[grade_id] = (Status.TIMEOUT, "the cell did not finish within the time limit")
             elif errors:
-                outcomes[grade_id] = ("failed", _error_message(errors[-1]))
+                outcomes[grade_id] = (Status.FAILED, _error_message(errors[-1]))
     return outcomes, timed_out_cell, crashed_cell, not_run
 
 
 def read_grades(root, assignment, student):
-    """Per-cell grades of the submission from the nbgrader gradebook at ``root``."""
+    """Per-cell grades of the submission from the nbgrader gradebook at ``root``: the fields of its
+    ``CellResult``s but their status and message."""
     from nbgrader.api import Gradebook
 
     rows = []
@@ -93,11 +99,11 @@ def read_grades(root, assignment, student):
 
 
 RESOURCE_ERRORS = [  # (status, ename, words in the message)
-    ("memory-limit", "MemoryError", ""),
-    ("file-size-limit", "OSError", "File too large"),
-    ("process-limit", "BlockingIOError", "Resource temporarily unavailable"),
-    ("process-limit", "OSError", "Resource temporarily unavailable"),
-    ("process-limit", "RuntimeError", "can't start new thread"),
+    (Status.MEMORY_LIMIT, "MemoryError", ""),
+    (Status.FILE_SIZE_LIMIT, "OSError", "File too large"),
+    (Status.PROCESS_LIMIT, "BlockingIOError", "Resource temporarily unavailable"),
+    (Status.PROCESS_LIMIT, "OSError", "Resource temporarily unavailable"),
+    (Status.PROCESS_LIMIT, "RuntimeError", "can't start new thread"),
 ]
 
 
@@ -141,66 +147,77 @@ def confirm_with_verifier(root, assignment, student, verifier):
     return unconfirmed
 
 
-def grade(job):
-    """Autograde and generate feedback for ``job`` (a dict, see ``autograder.grading.task``)."""
+def job_config(job, verifier, factory):
+    """What nbgrader's objects need of ``job`` beyond the course's configuration: the preprocessor
+    that runs the notebook gets the verifier and the output limits, the provisioner that starts
+    its kernels gets the kernel factory, the verifier (each new kernel's channel) and the log."""
+    config = Config()
+    config.GradedExecute.verifier = verifier
+    config.GradedExecute.cell_output_bytes = int(job["cell_output_mb"] * 2**20)
+    config.GradedExecute.notebook_output_bytes = int(job["notebook_output_mb"] * 2**20)
+    config.ForkProvisioner.factory = factory
+    config.ForkProvisioner.verifier = verifier
+    config.ForkProvisioner.kernel_log = str(Path(job["root"]) / "worker.log")
+    return config
+
+
+def grade(job, factory):
+    """Autograde and generate feedback for ``job`` (a dict, see ``autograder.grading.task``) with
+    kernels forked by ``factory``."""
     root, assignment, student = Path(job["root"]), job["assignment"], job["student"]
     verifier = Verifier(call_timeout=job["cell_timeout"] + 5)
     jupyter_dir = kernel_site.prepare(root, job["memory_mb"], job["file_mb"], job["processes"], job["hidden"])
-    GradedExecute.verifier = verifier
-    GradedExecute.cell_output_bytes = int(job["cell_output_mb"] * 2**20)
-    GradedExecute.notebook_output_bytes = int(job["notebook_output_mb"] * 2**20)
-    KernelFactory.current.kernel_channel = verifier.open_kernel_channel
-    api = nbgrader_api(root, job["cell_timeout"])
-    started = time.monotonic()
+    api = grading_api(root, job["cell_timeout"], job_config=job_config(job, verifier, factory))
     try:
         jupyter_path = os.pathsep.join(filter(None, [str(jupyter_dir), os.environ.get("JUPYTER_PATH")]))
         with _environment(JUPYTER_PATH=jupyter_path):
             autograde = api.autograde(assignment, student, force=True, create=True)
     finally:
-        KernelFactory.current.kernel_channel = None
         kernel_site.release_cgroup(root)
         verifier.close()
-    result = {"log": autograde.get("log", ""), "error": autograde.get("error", ""), "cells": []}
+    log, error = autograde.get("log", ""), autograde.get("error", "")
     if not autograde["success"]:
-        text = f"{result['log']}\n{result['error']}"
-        result["status"] = "kernel-died" if any(m in text for m in DEAD_KERNEL_MARKERS) else "grader-error"
-        return result
+        status = Status.KERNEL_DIED if any(m in f"{log}\n{error}" for m in DEAD_KERNEL_MARKERS) else Status.GRADER_ERROR
+        return SubmissionResult(student=student, assignment=assignment, status=status, log=log, error=error)
     unconfirmed = confirm_with_verifier(root, assignment, student, verifier)
-    problems, result["cells_not_run"] = [], 0
+    cells, problems, cells_not_run = [], [], 0
     grades = read_grades(root, assignment, student)
     for notebook_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
         notebook = nbformat.read(notebook_path, as_version=4)
         outcomes, timed_out, crashed, not_run = cell_outcomes(notebook)
-        result["cells_not_run"] += not_run
+        cells_not_run += not_run
         if crashed:
-            problems.append(("kernel-died", f"the kernel died in cell {crashed} and was restarted"))
+            problems.append((Status.KERNEL_DIED, f"the kernel died in cell {crashed} and was restarted"))
         if timed_out:
-            problems.append(("timeout", f"cell {timed_out} exceeded the {job['cell_timeout']} s limit"))
+            problems.append((Status.TIMEOUT, f"cell {timed_out} exceeded the {job['cell_timeout']} s limit"))
         limit = resource_status(notebook)
         if limit:
             problems.append(limit)
         for row in grades:
             if row["notebook"] != notebook_path.stem:
                 continue
-            status, message = outcomes.get(row["grade_id"], ("passed", ""))
+            status, message = outcomes.get(row["grade_id"], (Status.PASSED, ""))
             if row["grade_id"] in unconfirmed:
                 verdict = unconfirmed[row["grade_id"]]
                 # A check that never ran leaves the cell's own error as the useful message.
-                if status == "passed" or not verdict.startswith(NOT_RUN):
-                    status, message = ("failed" if status == "passed" else status), verdict
+                if status is Status.PASSED or not verdict.startswith(NOT_RUN):
+                    status, message = (Status.FAILED if status is Status.PASSED else status), verdict
             if row["cell_type"] == "markdown":
-                status, message = ("manual", "graded by hand") if row["needs_manual_grade"] else ("unanswered", "")
-            elif status == "passed" and row["score"] < row["max_score"]:
-                status = "partial"
-            result["cells"].append({**row, "status": status, "message": message})
-    result["status"], result["message"] = problems[0] if problems else ("ok", "")
-    result["seconds"] = round(time.monotonic() - started, 2)
+                status, message = (Status.MANUAL, "graded by hand") if row["needs_manual_grade"] else (
+                    Status.UNANSWERED, "")
+            elif status is Status.PASSED and row["score"] < row["max_score"]:
+                status = Status.PARTIAL
+            cells.append(CellResult(**row, status=status, message=message))
+    status, message = problems[0] if problems else (Status.OK, "")
     isolation = root / "kernel.isolation"
-    result["isolation"] = isolation.read_text() if isolation.exists() else "not isolated: no launcher record"
+    result = SubmissionResult(
+        student=student, assignment=assignment, cells=cells, message=message, cells_not_run=cells_not_run,
+        status=status, log=log, error=error,
+        isolation=isolation.read_text() if isolation.exists() else "not isolated: no launcher record")
     secrets = secret_lines(source_texts(root, assignment))
-    feedback = nbgrader_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
+    feedback = grading_api(root, job["cell_timeout"], secrets).generate_feedback(assignment, student, force=True)
     if not feedback["success"]:
-        result["feedback_error"] = feedback.get("error") or feedback.get("log", "")
+        result.feedback_error = feedback.get("error") or feedback.get("log", "")
     return result
 
 
@@ -241,7 +258,7 @@ def _environment(**values):
                 os.environ[name] = value
 
 
-def run_job(job_path):
+def run_job(job_path, factory):
     """Grade the job at ``job_path`` into the result file it names, logging to its worker.log."""
     job = json.loads(Path(job_path).read_text())
     CURRENT_JOB["root"] = job["root"]
@@ -251,10 +268,8 @@ def run_job(job_path):
     for number in (1, 2):
         os.dup2(log, number)
     os.close(log)
-    KernelFactory.current.kernel_log = log_path
     try:
-        result = grade(job)
-        Path(job["result"]).write_text(json.dumps(result, indent=1))
+        Path(job["result"]).write_text(grade(job, factory).to_json())
     except Exception:  # noqa: BLE001 - no result file: the parent reports the log as a grader error
         traceback.print_exc()
     finally:
@@ -265,29 +280,22 @@ def run_job(job_path):
             os.close(original)
 
 
-def _warm_transfer_checks():
-    from autograder.checks import transfer_learning as transfer
-
-    transfer.warm_up()
-
-
 def serve(control_fd, modules):
     """Grade the jobs named on stdin, one per line: say "ready" on ``control_fd`` once started (the
     kernel factory goes on importing in the background), then "done" after each job."""
     exit_with_parent()
-    KernelFactory.current = KernelFactory(modules)
+    factory = KernelFactory(modules)
     if "torch" in modules:
-        # 04's hidden checks run in this process: pay PyTorch's one-time import costs now, not
-        # within the time limit of the first test cell that waits for them.
-        threading.Thread(target=_warm_transfer_checks, daemon=True).start()
+        # Hidden checks run in this process; only notebooks that use PyTorch have checks worth warming.
+        threading.Thread(target=checks.warm_up, daemon=True).start()
     try:
         with os.fdopen(control_fd, "w", buffering=1) as control:
             control.write("ready\n")
             for line in sys.stdin:
-                run_job(line.strip())
+                run_job(line.strip(), factory)
                 control.write("done\n")
     finally:
-        KernelFactory.current.close()
+        factory.close()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ PIDS_CGROUP_ROOTS = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
 
 def limit_processes(count, cgroup_file):
     """Cap the processes and threads of the kernel: a pids cgroup where we may make one (root,
-    which RLIMIT_NPROC does not bind), else RLIMIT_NPROC above what the user already runs."""
+    which RLIMIT_NPROC does not bind), else RLIMIT_NPROC above the threads the user already runs."""
     if os.geteuid() == 0:
         for root in PIDS_CGROUP_ROOTS:
             if os.path.exists(os.path.join(root, "pids.max")) or os.path.exists(os.path.join(root, "cgroup.procs")):
@@ -71,15 +71,19 @@ def limit_processes(count, cgroup_file):
                         handle.write(group + "\n")
                 return
         return
-    running = sum(1 for entry in os.listdir("/proc") if entry.isdigit() and _owned(entry))
+    running = sum(_threads_of(entry, os.getuid()) for entry in os.listdir("/proc") if entry.isdigit())
     resource.setrlimit(resource.RLIMIT_NPROC, (running + count, running + count))
 
 
-def _owned(pid):
+def _threads_of(pid, uid):
+    """The threads of process ``pid`` if its real user is ``uid``, else 0: RLIMIT_NPROC counts
+    threads, not processes, by real user."""
     try:
-        return os.stat(f"/proc/{pid}").st_uid == os.geteuid()
-    except OSError:
-        return False
+        with open(f"/proc/{pid}/status") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        return int(fields["Threads"]) if int(fields["Uid"].split()[0]) == uid else 0
+    except (OSError, KeyError, ValueError):
+        return 0
 
 
 def _check(result, what):
@@ -300,7 +304,7 @@ def address_space():
 
 def parse(argv):
     """The confinement options of a kernelspec's argument list."""
-    parser = argparse.ArgumentParser(prog="kernel_launcher")
+    parser = argparse.ArgumentParser(prog="launcher")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--file-mb", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)

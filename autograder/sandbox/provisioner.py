@@ -1,8 +1,15 @@
 """Grading kernels forked from a warm kernel factory instead of started from scratch.
 
-``KernelFactory`` runs ``kernel_zygote.py`` next to a grading worker; ``ForkProvisioner`` is the
+``KernelFactory`` runs ``zygote.py`` next to a grading worker; ``ForkProvisioner`` is the
 jupyter_client provisioner (entry point ``course-fork``) that the grading kernelspec names, so
 nbclient and nbgrader start, interrupt, restart and kill forked kernels as they would any other.
+
+jupyter_client builds the provisioner with the kernel manager as its parent, and nbclient builds
+the kernel manager with the configuration of the preprocessor that runs the notebook: so the
+factory, the verifier and the log of one grading job reach the provisioner as traitlets
+configuration (``ForkProvisioner.factory`` ...), set where the job's nbgrader API is made. The
+kernelspec's own ``kernel_provisioner.config`` could carry only what a JSON file holds, not a
+running factory.
 """
 import contextlib
 import json
@@ -16,26 +23,28 @@ import threading
 from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Instance, Unicode
+
+from autograder.sandbox.verifier import Verifier
 
 ZYGOTE_SCRIPT = Path(__file__).resolve().parent / "zygote.py"
 PROVISIONER_NAME = "course-fork"
 
 
 class KernelFactory:
-    """A ``kernel_zygote.py`` process with ``modules`` imported, answering on a private socket pair
+    """A ``zygote.py`` process with ``modules`` imported, answering on a private socket pair
     (no path a kernel could connect to); it logs where this process logs. One that died is
-    replaced on the next request. ``KernelFactory.current`` serves this process's kernels;
-    ``kernel_channel``, when set, makes the socket each new kernel inherits as its verifier
-    channel (see ``autograder.sandbox.verifier``)."""
-
-    current = None
+    replaced on the next request."""
 
     def __init__(self, modules):
         self.modules = list(modules)
         self.lock = threading.Lock()
-        self.kernel_log = os.devnull  # where forked kernels write their stdout and stderr
-        self.kernel_channel = None
         self._start()
+
+    def __deepcopy__(self, memo):
+        # Configuration that names it is deep-copied into each object it configures (traitlets):
+        # every provisioner must ask this one running factory.
+        return self
 
     def _start(self):
         # Message boundaries kept, so a request and the descriptor sent with it arrive together.
@@ -45,15 +54,17 @@ class KernelFactory:
         theirs.close()
         self.socket = ours
 
-    def fork(self, argv, env, cwd):
-        """Start a kernel confined by ``argv`` (see ``kernel_zygote``); returns its pid."""
-        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(self.kernel_log)})
+    def fork(self, argv, env, cwd, log=os.devnull, kernel_channel=None):
+        """Start a kernel confined by ``argv`` (see ``autograder.sandbox.zygote``), writing its
+        stdout and stderr to ``log``; returns its pid. ``kernel_channel``, when given, makes the
+        socket the kernel inherits as its verifier channel (see ``autograder.sandbox.verifier``)."""
+        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(log)})
         with self.lock:
             for attempt in range(2):
                 if attempt:
                     self.close()
                     self._start()
-                channel = self.kernel_channel() if self.kernel_channel else None
+                channel = kernel_channel() if kernel_channel else None
                 try:
                     socket.send_fds(self.socket, [request.encode()], [channel.fileno()] if channel else [])
                     reply = self.socket.recv(4096)
@@ -122,14 +133,21 @@ class ForkedProcess:
 
 
 class ForkProvisioner(LocalProvisioner):
-    """Launches the kernel by asking ``KernelFactory.current`` for a fork."""
+    """Launches the kernel by asking ``factory`` for a fork."""
+
+    factory = Instance(KernelFactory, allow_none=True, help="the kernel factory that forks the kernels").tag(
+        config=True)
+    verifier = Instance(Verifier, allow_none=True,
+                        help="gives each new kernel its channel for hidden checks").tag(config=True)
+    kernel_log = Unicode(os.devnull, help="where the kernels write their stdout and stderr").tag(config=True)
 
     async def launch_kernel(self, cmd, **kwargs):
-        if KernelFactory.current is None:
-            raise RuntimeError("no kernel factory runs in this process")
+        if self.factory is None:
+            raise RuntimeError("no kernel factory configured (ForkProvisioner.factory)")
         cwd = kwargs.get("cwd") or os.getcwd()
         env = kwargs.get("env") or os.environ
-        self.process = ForkedProcess(KernelFactory.current.fork(cmd[1:], env, cwd))
+        channel = self.verifier.open_kernel_channel if self.verifier else None
+        self.process = ForkedProcess(self.factory.fork(cmd[1:], env, cwd, self.kernel_log, channel))
         # The child calls setsid() first thing: its group is its pid.
         self.pid = self.pgid = self.process.pid
         self.cwd = cwd

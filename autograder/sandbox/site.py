@@ -70,7 +70,7 @@ def visibility(scratch, hidden):
 
 def prepare(scratch, memory_mb, file_mb, processes, hidden=()):
     """Write the stub package and a ``python3`` kernelspec into ``scratch``: kernels forked by
-    ``autograder.sandbox.provisioner``, confined by ``kernel_launcher`` in a sandbox of their own
+    ``autograder.sandbox.provisioner``, confined by ``autograder.sandbox.launcher`` in a sandbox of their own
     whose file system is an allowlist (see ``visibility``).
 
     Returns the folder to put first on JUPYTER_PATH so that this kernelspec is the one used.

@@ -52,6 +52,11 @@ class Verifier:
         self.kernel = None  # our end of the channel of the kernel that runs now
         self.channels = []
 
+    def __deepcopy__(self, memo):
+        # It reaches nbgrader's objects as configuration, which traitlets deep-copies into each
+        # object it configures: they must all share this verifier, its threads and sockets.
+        return self
+
     def open_kernel_channel(self):
         """The socket a new kernel inherits as its channel; requests on every earlier kernel's
         channel are refused from now on."""

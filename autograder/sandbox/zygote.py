@@ -1,6 +1,6 @@
 """A kernel factory: import the heavy modules once, then fork one fresh grading kernel per request.
 
-Run as a script by ``autograder.sandbox.provisioner`` (``python kernel_zygote.py CONTROL_FD MODULE...``),
+Run as a script by ``autograder.sandbox.provisioner`` (``python zygote.py CONTROL_FD MODULE...``),
 so it imports nothing from ``autograder``: inside the kernel that name is the grading stub.
 
 A kernel started the usual way spends about a second importing ipykernel, numpy, matplotlib and

@@ -7,12 +7,14 @@ the late penalty takes its percentage off that total. A written answer not grade
 counts 0 and is reported. Every student of the roster gets a grade for every assignment (0 with a
 note when nothing was submitted); a folder that is not on the roster is reported.
 """
-import json
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from autograder.course import GRADEBOOK
+from autograder.grading.result_types import Status, SubmissionResult
+from autograder.grading.results import stored_results
 from autograder.term.course_file import LatePolicy
 from autograder.term.lateness import Lateness, assess
 from autograder.grading.manual_grades import read_manual_grades
@@ -38,7 +40,7 @@ class AssignmentGrade:
     enrolment: Enrolment  # a stand-in with empty fields for a folder not on the roster
     on_roster: bool
     assignment: str
-    status: str
+    status: Status
     questions: tuple
     auto_score: float
     manual_score: float
@@ -98,25 +100,25 @@ class Term:
 
 def _question_scores(result, manual):
     questions, auto, by_hand, extra = [], 0.0, 0.0, 0.0
-    for cell in result.get("cells", []):
-        entry = manual.get((result["student"], result["assignment"], cell["notebook"], cell["grade_id"]))
+    for cell in result.cells:
+        entry = manual.get((result.student, result.assignment, cell.notebook, cell.grade_id))
         extra += (entry.extra_credit or 0.0) if entry else 0.0
         if entry and entry.manual_score is not None:
             score, hand, pending = entry.manual_score, True, False
             by_hand += score
         else:
-            score, hand, pending = (cell["score"] or 0.0), False, cell["status"] == "manual"
+            score, hand, pending = (cell.score or 0.0), False, cell.status is Status.MANUAL
             auto += 0.0 if pending else score
-        questions.append(QuestionScore(cell["notebook"], cell["grade_id"], score if not pending else 0.0,
-                                       cell["max_score"], hand, pending, (entry.comment or "") if entry else ""))
+        questions.append(QuestionScore(cell.notebook, cell.grade_id, score if not pending else 0.0,
+                                       cell.max_score, hand, pending, (entry.comment or "") if entry else ""))
     return tuple(questions), round(auto, 4), round(by_hand, 4), round(extra, 4)
 
 
 def _note(status, message, questions, on_roster):
     parts = []
-    if status == "missing":
+    if status is Status.MISSING:
         parts.append("no submission: 0")
-    elif status != "ok":
+    elif status is not Status.OK:
         parts.append(f"{status}: {message}" if message else status)
     pending = sum(q.pending for q in questions)
     if pending:
@@ -127,12 +129,8 @@ def _note(status, message, questions, on_roster):
 
 
 def load_results(out_dir):
-    """Every stored result under ``OUT/results`` by (student, assignment)."""
-    results = {}
-    for path in sorted(Path(out_dir).glob("results/*/*.json")):
-        result = json.loads(path.read_text())
-        results[result["student"], result["assignment"]] = result
-    return results
+    """Every stored ``SubmissionResult`` under ``OUT/results`` by (student, assignment)."""
+    return {(result.student, result.assignment): result for result in stored_results(out_dir)}
 
 
 def term_grades(out_dir, course=None, roster=None, assignments=None):
@@ -156,25 +154,25 @@ def term_grades(out_dir, course=None, roster=None, assignments=None):
     for assignment in [a for a in wanted if a in graded]:
         terms = course.assignments.get(assignment) if course else None
         template = next(r for (_, a), r in results.items() if a == assignment)
-        cells = tuple((c["notebook"], c["grade_id"], c["max_score"]) for c in template["cells"])
+        cells = tuple((c.notebook, c.grade_id, c.max_score) for c in template.cells)
         term.assignments.append(GradedAssignment(assignment, terms.title if terms else assignment,
                                                  terms.canvas_id if terms else "", round(sum(m for *_, m in cells), 4),
                                                  cells))
         for enrolment, on_roster in students:
             result = results.get((enrolment.student, assignment))
             if result is None:
-                result = {"student": enrolment.student, "assignment": assignment, "status": "missing", "message": "",
-                          "cells": [{"notebook": n, "grade_id": g, "max_score": m, "score": 0.0, "status": "missing"}
-                                    for n, g, m in cells]}
+                result = SubmissionResult(student=enrolment.student, assignment=assignment, status=Status.MISSING,
+                                          cells=[dataclasses.replace(c, score=0.0, status=Status.MISSING, message="")
+                                                 for c in template.cells])
             questions, auto, by_hand, extra = _question_scores(result, manual)
-            time = (parse_submission_time(result.get("timestamp"), zone) if result["status"] != "missing"
+            time = (parse_submission_time(result.timestamp, zone) if result.status is not Status.MISSING
                     else SubmissionTime(None, "no submission"))
             lateness = assess(time, terms, enrolment.extension(assignment) if on_roster else timedelta(0), policy,
                               zone)
-            if result["status"] == "missing":
+            if result.status is Status.MISSING:
                 lateness = Lateness(None, lateness.deadline, None, 0, 0.0, "")
             term.grades.append(AssignmentGrade(
-                enrolment, on_roster, assignment, result["status"], questions, auto, by_hand, extra,
+                enrolment, on_roster, assignment, result.status, questions, auto, by_hand, extra,
                 round(sum(q.max_score for q in questions), 4), lateness,
-                _note(result["status"], result.get("message", ""), questions, on_roster)))
+                _note(result.status, result.message, questions, on_roster)))
     return term

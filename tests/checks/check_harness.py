@@ -1,18 +1,33 @@
 """The tests every hidden-check module gets: the reference passes, each catalogued bug fails with
 a message that names its exercise and holds the catalogue's words, each equivalent formulation
-passes; all on the same seeds."""
+passes, dtype slips keep their points with a note; the catalogue covers every exercise, seeds are
+fresh by default and an unimplemented function is reported as such. All on the same seeds."""
 import pytest
 
 SEEDS = [0, 1, 2, 12345, 2**32 - 1]
 
 
-def shared_tests(run_check, reference_for, exercises, bugs, equivalents, slips=None):
-    """The four tests, for a test module to bind to its own names.
+def _not_implemented(*args, **kwargs):
+    raise NotImplementedError()
 
-    ``run_check(exercise, function, seed)`` runs one check; ``reference_for(exercise)`` is what the
-    check takes for the reference; ``bugs`` maps name -> (exercise, function, words),
-    ``equivalents`` name -> (exercise, function) and ``slips`` name -> (exercise, function, words
-    the note must hold).
+
+def _unimplemented_like(answer):
+    """An answer shaped like ``answer`` (a function, a class, or a tuple of them) that raises
+    NotImplementedError as the release's stubs do."""
+    if isinstance(answer, tuple):
+        return tuple(_unimplemented_like(part) for part in answer)
+    if isinstance(answer, type):
+        return type(f"NotImplemented{answer.__name__}", (), {"__init__": _not_implemented})
+    return _not_implemented
+
+
+def shared_tests(run_check, reference_for, exercises, bugs, equivalents, slips=None):
+    """The shared tests by name, for a test module to add to its globals.
+
+    ``run_check(exercise, answer, seed)`` runs one check (``seed=None``: a fresh one);
+    ``reference_for(exercise)`` is the answer the check takes for the reference; ``bugs`` maps
+    name -> (exercise, answer, words), ``equivalents`` name -> (exercise, answer) and ``slips``
+    name -> (exercise, answer, words the note must hold).
     """
     slips = slips or {}
 
@@ -48,5 +63,22 @@ def shared_tests(run_check, reference_for, exercises, bugs, equivalents, slips=N
         notes = [line for line in lines if line.startswith(f"{exercise}: note: ")]
         assert notes and all(words in note for note in notes), lines
 
-    return (test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
-            test_dtype_slip_keeps_the_points_with_a_note)
+    def test_catalogue_covers_every_exercise():
+        assert {exercise for exercise, _, _ in bugs.values()} == set(exercises)
+
+    def test_seeds_are_fresh_by_default(capsys):
+        verdicts = []
+        for _ in range(2):
+            run_check(exercises[0], reference_for(exercises[0]), None)
+            verdicts.append(capsys.readouterr().out.splitlines()[-1])
+        assert verdicts[0].startswith(f"{exercises[0]}: all") and verdicts[0] != verdicts[1]
+
+    @pytest.mark.parametrize("exercise", exercises)
+    def test_unimplemented_function_is_reported(exercise):
+        with pytest.raises(AssertionError, match="not implemented"):
+            run_check(exercise, _unimplemented_like(reference_for(exercise)), 0)
+
+    tests = [test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
+             test_dtype_slip_keeps_the_points_with_a_note, test_catalogue_covers_every_exercise,
+             test_seeds_are_fresh_by_default, test_unimplemented_function_is_reported]
+    return {test.__name__: test for test in tests}

@@ -1,5 +1,9 @@
 """The real course: release in sync, selfcheck, the bundled sample class and the demo's grades."""
+import csv
+import difflib
 import filecmp
+import io
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,8 @@ from autograder.commands.samples import SAMPLES_DIR, write_samples
 from autograder.commands.selfcheck import selfcheck
 
 OPTIONS = Options(cell_timeout=20, budget=300, jobs=2, show_progress=False)
+HERE = Path(__file__).resolve().parent
+VARYING_COLUMNS = {"graded_at"}  # the time of grading; every other column is the same run after run
 
 
 def test_every_assignment_is_released():
@@ -26,6 +32,7 @@ def test_release_holds_no_solution_hidden_test_or_grader_code(path):
     assert '"output_type"' not in text
 
 
+@pytest.mark.slow
 def test_selfcheck_passes():
     problems, rows = selfcheck(options=OPTIONS)
     assert problems == []
@@ -43,14 +50,15 @@ def test_sample_class_is_in_sync_with_the_course(tmp_path):
 
 @pytest.fixture(scope="module")
 def sample_grades(tmp_path_factory):
-    _, rows = grade(SAMPLES_DIR, tmp_path_factory.mktemp("demo") / "out",
-                    Options(cell_timeout=10, budget=300, jobs=2, show_progress=False))
-    return rows
+    out = tmp_path_factory.mktemp("demo") / "out"
+    _, rows = grade(SAMPLES_DIR, out, Options(cell_timeout=10, budget=300, jobs=2, show_progress=False))
+    return {"rows": rows, "out": out}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", list_assignments(SOLUTIONS_DIR))
 def test_sample_class_grades_as_the_demo_shows(sample_grades, assignment):
-    by_student = {r["student"]: r for r in sample_grades if r["assignment"] == assignment}
+    by_student = {r["student"]: r for r in sample_grades["rows"] if r["assignment"] == assignment}
     full = by_student["ada_complete"]["max_score"]
     assert full > 0
     assert by_student["ada_complete"]["score"] == full and by_student["ada_complete"]["status"] == "ok"
@@ -63,3 +71,30 @@ def test_sample_class_grades_as_the_demo_shows(sample_grades, assignment):
     assert 0 < by_student["gus_silenced_errors"]["score"] < full and by_student["gus_silenced_errors"]["status"] == "ok"
     assert 0 < by_student["hal_crashing_kernel"]["score"] < full
     assert by_student["hal_crashing_kernel"]["status"] == "kernel-died"
+
+
+def _stable_lines(path):
+    """The lines of the CSV file ``path`` without its VARYING_COLUMNS."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    kept = [index for index, column in enumerate(rows[0]) if column not in VARYING_COLUMNS]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerows([row[index] for index in kept] for row in rows)
+    return text.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("table", ["grades", "tests"])
+def test_sample_class_grades_are_the_recorded_ones(sample_grades, table):
+    """grades.csv and tests.csv of the sample class, all but their VARYING_COLUMNS, are those of
+    ``python -m autograder grade autograder/samples --out OUT --timeout 10`` recorded in
+    tests/commands/sample_class_<table>.csv."""
+    expected_file = HERE / f"sample_class_{table}.csv"
+    expected = expected_file.read_text(encoding="utf-8").splitlines()
+    fresh = _stable_lines(sample_grades["out"] / f"{table}.csv")
+    if fresh != expected:
+        diff = difflib.unified_diff(expected, fresh, f"tests/commands/{expected_file.name}", f"OUT/{table}.csv",
+                                    lineterm="", n=1)
+        pytest.fail(f"the sample class no longer grades as recorded (if the change is meant, record the grade "
+                    f"command's {table}.csv without {', '.join(sorted(VARYING_COLUMNS))}):\n" + "\n".join(diff),
+                    pytrace=False)

@@ -2,11 +2,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from cs_utils.images import SAMPLE_PHOTOS, bilinear_sample, load_sample_photos, resize_bilinear, show_image_grid  # noqa: E402
+from cs_utils.images import SAMPLE_PHOTOS, bilinear_sample, load_sample_photos, resize_bilinear, show_image_grid
 
 
 def _grid(num_images, height, width):

@@ -2,15 +2,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from cs_utils.data import load_dataset  # noqa: E402
-from cs_utils.fc_net import FullyConnectedNet  # noqa: E402
-from cs_utils.plotting import plot_loss_curves, plot_schedules, plot_train_val, plot_trajectories  # noqa: E402
-from cs_utils.solver import Solver  # noqa: E402
-from cs_utils.toy_losses import noisy, run_optimizer, saddle, taco_shell  # noqa: E402
+from cs_utils.data import load_dataset
+from cs_utils.fc_net import FullyConnectedNet
+from cs_utils.plotting import plot_loss_curves, plot_schedules, plot_train_val, plot_trajectories
+from cs_utils.solver import Solver
+from cs_utils.toy_losses import noisy, run_optimizer, saddle, taco_shell
 
 
 def sgd(w, dw, config=None):

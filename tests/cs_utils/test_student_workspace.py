@@ -104,6 +104,7 @@ def test_release_refuses_to_overwrite_a_file_it_did_not_write(course):
     assert target.read_text() == "{}"
 
 
+@pytest.mark.slow
 def test_no_course_command_changes_a_student_workspace_or_an_edited_release_notebook(course, tmp_path):
     """The demo's steps (release, grade the sample class), samples and release again, run after a
     student filled in a workspace notebook, added notes and has checkpoints, and after somebody

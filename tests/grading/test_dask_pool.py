@@ -15,6 +15,9 @@ pytest.importorskip("distributed")
 
 OPTIONS = dict(cell_timeout=10, budget=120, jobs=2, show_progress=False)
 
+# All but one test share the class that the module's fixture grades on a cluster.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):

@@ -69,6 +69,7 @@ def test_unknown_assignments_and_missing_folders_are_refused(course, tmp_path):
         discover(tmp_path / "nowhere", solutions)
 
 
+@pytest.mark.slow
 def test_a_multi_notebook_assignment_is_graded_notebook_by_notebook(course, tmp_path):
     from autograder.grading.options import Options
     from autograder.grading.run import grade

@@ -33,12 +33,14 @@ def test_the_catalogue_is_large_enough():
     assert len(catalogue.CASES) >= 25
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("student", sorted(HONEST))
 def test_honest_students_keep_their_exact_scores(graded, student):
     row = graded["rows"][student]
     assert (row["status"], row["score"]) == ("ok", HONEST[student]())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(catalogue.CASES))
 def test_hostile_submission_gets_its_status_and_score(graded, case):
     _, status, score = catalogue.CASES[case]
@@ -47,6 +49,7 @@ def test_hostile_submission_gets_its_status_and_score(graded, case):
     assert row["max_score"] == catalogue.full()
 
 
+@pytest.mark.slow
 def test_no_feedback_shows_hidden_tests(graded):
     for page in (graded["out"] / "feedback").rglob("*.html"):
         html = page.read_text()

@@ -29,6 +29,9 @@ from tests import tiny_course as tc
 
 ASSIGNMENT, NOTEBOOK = "00_pair", "pair.ipynb"
 POINTS = {"test_add": 2, "test_mul": 3, "test_sgd": 4}
+
+# Every test reads the class that the module's fixture grades.
+pytestmark = pytest.mark.slow
 SECRET = "victim-private-answer-5d1e"  # a comment in the victim's answer; nobody else may print it
 
 SGD_SOLUTION = '''def sgd(w, dw, config=None):
@@ -289,19 +292,19 @@ def graded(tmp_path_factory):
     finally:
         signal.signal(signal.SIGUSR1, previous)
         listener.server.close()
-    results = {r["student"].split("_")[1]: r for r in results}
+    results = {r.student.split("_")[1]: r for r in results}
     feedback = (out / "feedback" / attacker / ASSIGNMENT / "pair.html").read_text()
     return {"results": results, "feedback": feedback, "listener": listener, "signals": signals}
 
 
 def score(result, grade_id=None):
-    return sum(c["score"] for c in result["cells"] if grade_id in (None, c["grade_id"]))
+    return sum(c.score for c in result.cells if grade_id in (None, c.grade_id))
 
 
 def test_the_victim_keeps_full_marks_and_ok(graded):
     victim = graded["results"]["victim"]
-    cells = {c["grade_id"]: (c["status"], c["score"], c["message"]) for c in victim["cells"]}
-    assert (victim["status"], score(victim)) == ("ok", sum(POINTS.values())), (victim["message"], cells)
+    cells = {c.grade_id: (c.status, c.score, c.message) for c in victim.cells}
+    assert (victim.status, score(victim)) == ("ok", sum(POINTS.values())), (victim.message, cells)
 
 
 def test_the_attacks_ran(graded):
@@ -325,7 +328,7 @@ def test_verdicts_sent_to_a_classmates_channel_are_not_recorded(graded):
     """Before: failing check requests sent to the victim's verifier socket (reached through
     /proc/<pid>/root) were recorded against the victim's test cell: it lost its 4 points."""
     victim = graded["results"]["victim"]
-    assert score(victim, "test_sgd") == POINTS["test_sgd"], victim["cells"]
+    assert score(victim, "test_sgd") == POINTS["test_sgd"], victim.cells
     assert "ATTACK poison: 0 sockets" in graded["feedback"]
 
 
@@ -334,7 +337,7 @@ def test_a_classmate_cannot_be_ptraced_or_killed(graded):
     got `kernel-died`."""
     assert "ATTACK ptrace: attached" not in graded["feedback"]
     assert "ATTACK kill: killed" not in graded["feedback"]
-    assert graded["results"]["victim"]["status"] == "ok"
+    assert graded["results"]["victim"].status == "ok"
 
 
 def test_a_kernel_cannot_reach_a_listener_on_loopback(graded):

@@ -108,7 +108,7 @@ def graded(tmp_path_factory):
         solutions / tc.ASSIGNMENT / tc.NOTEBOOK)
     out = root / "out"
     results, rows = grade(submissions, out, OPTIONS, solutions)
-    return {"root": root, "solutions": solutions, "submissions": submissions, "out": out, "results": {r["student"]: r for r in results},
+    return {"root": root, "solutions": solutions, "submissions": submissions, "out": out, "results": {r.student: r for r in results},
             "rows": {r["student"]: r for r in rows}}
 
 
@@ -117,6 +117,7 @@ def _read_csv(path):
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", ["grades.csv", "tests.csv"])
 def test_no_csv_cell_starts_a_formula(graded, table):
     """Before: the student folder ``@SUM(1+1)`` was the first cell of its rows, and the message
@@ -130,6 +131,7 @@ def test_no_csv_cell_starts_a_formula(graded, table):
         assert "'=2+5: boom" in {row["message"] for row in rows}
 
 
+@pytest.mark.slow
 def test_formula_named_students_are_graded(graded):
     for name in FORMULA_NAMES:
         row = graded["rows"][name]
@@ -152,6 +154,7 @@ class _Elements(HTMLParser):
         self.elements.append((tag, dict(attrs)))
 
 
+@pytest.mark.slow
 def test_feedback_keeps_no_script_of_the_student(graded):
     """Before: the page held the student's ``<script>``, ``onerror=``, ``display(Javascript)``,
     ``<iframe src=javascript:>`` and ``javascript:`` link as written."""
@@ -174,6 +177,7 @@ def _open_in_chromium(path):
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 def test_in_a_browser_no_student_script_runs_and_formulas_render(graded):
     """Before: Chromium showed the title the student's script set, and the formula as raw
@@ -186,6 +190,7 @@ def test_in_a_browser_no_student_script_runs_and_formulas_render(graded):
     assert "<td>0.5</td>" in dom
 
 
+@pytest.mark.slow
 def test_output_is_capped_in_bytes_with_a_note(graded):
     """Before: the 40 MB the kernel wrote with ``os.write`` were all kept (a 40 MB feedback page,
     and as much again in the grading process)."""
@@ -196,6 +201,7 @@ def test_output_is_capped_in_bytes_with_a_note(graded):
     assert "output cut by the grader: this cell wrote more than 1 MB" in page.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("student", PATTERN_NAMES)
 def test_any_folder_name_is_graded(graded, student):
     """Before: ``glob[1]`` and a name with a line break got ``grader-error`` (nbgrader takes the
@@ -210,6 +216,7 @@ def test_any_folder_name_is_graded(graded, student):
     ("linked_folder", "outside-link", "outside the submissions folder"),
     ("linked_solution", "outside-link", "outside the submissions folder"),
 ])
+@pytest.mark.slow
 def test_hostile_files_are_refused_with_a_status(graded, student, status, words):
     """Before: 100,000 nested brackets raised RecursionError (``grader-error``); a notebook of many
     empty cells was validated in the grade command itself (400,000 took 77 s) and graded; a
@@ -220,6 +227,7 @@ def test_hostile_files_are_refused_with_a_status(graded, student, status, words)
     assert words in row["message"]
 
 
+@pytest.mark.slow
 def test_the_command_exits_zero_when_only_submissions_fail(graded, capsys):
     """Before: the ``grader-error`` of ``glob[1]`` made ``grade`` exit with status 1. (Run again on
     the same output, every grade is current and kept, so this grades nothing anew.)"""
@@ -313,6 +321,7 @@ def _wait_for(condition, seconds):
     return None
 
 
+@pytest.mark.slow
 def test_nothing_outlives_a_killed_grade_command(small_class, tmp_path):
     """Before: after ``kill -9`` of ``grade``, its grading process, kernel factory and kernel went
     on until the submission's budget ran out, and its ``course-*`` folders stayed in the temporary
@@ -347,6 +356,7 @@ def test_nothing_outlives_a_killed_grade_command(small_class, tmp_path):
     assert not run.exists() and kernel_cgroups(run.name) == []
 
 
+@pytest.mark.slow
 def test_feedback_opens_with_the_totals_of_grades_csv_and_a_summary(graded):
     """Before: the page said "tiny (Score: 2.0 / 6.0)" (hand-graded points in the maximum) where
     grades.csv says 2 / 5 with 1 manual point, and its index was anonymous "Test cell" links."""

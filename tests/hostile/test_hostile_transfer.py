@@ -10,6 +10,9 @@ from tests.hostile import hostile_transfer_catalogue as catalogue
 OPTIONS = Options(cell_timeout=30, budget=240, jobs=2, show_progress=False, memory_mb=4096, file_mb=64,
                   processes=128)
 
+# Both tests read the class that the module's fixture grades (PyTorch notebooks: minutes).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):

@@ -82,7 +82,7 @@ SCHEDULES = {
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_schedules_agree_with_the_solution(schedule):
     for options in SCHEDULES[schedule]:
-        for t in range(0, 45):
+        for t in range(45):
             ours = getattr(reference, schedule)(0.8, t, **options)
             assert ours == pytest.approx(SOLUTION[schedule](0.8, t, **options), rel=1e-12, abs=1e-15), (options, t)
 

@@ -7,7 +7,7 @@ import sys
 from autograder.sandbox import site as kernel_site
 
 sys.path.insert(0, str(kernel_site.SANDBOX_DIR))
-import launcher as kernel_launcher  # noqa: E402 - a script of the kernel factory, not a module of the package
+import launcher as kernel_launcher  # a script of the kernel factory, not a module of the package
 
 NOTEBOOK_FOLDER = ("autograded", "student", "assignment")
 

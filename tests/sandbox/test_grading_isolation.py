@@ -10,6 +10,9 @@ from autograder.grading.run import grade
 from autograder.commands.release import release
 from tests import tiny_course as tc
 
+# Every test grades a class, or reads the one that the module's fixture grades.
+pytestmark = pytest.mark.slow
+
 # Student A changes everything a kernel can reach: builtins, the environment, a module the kernel
 # factory imported before forking (numpy), a course module, sys.modules, its own globals, and,
 # files that a later kernel would run at start-up (where the kernel has a private home folder and a
@@ -120,14 +123,14 @@ def graded(tmp_path_factory):
                               Options(cell_timeout=20, budget=120, jobs=1, show_progress=False), solutions)
     finally:
         grading.Slot.start = original_start
-    return {"rows": {r["student"]: r for r in rows}, "results": {r["student"]: r for r in results},
+    return {"rows": {r["student"]: r for r in rows}, "results": {r.student: r for r in results},
             "processes": processes}
 
 
 def test_every_student_was_graded_by_one_grading_process(graded):
     assert len(graded["processes"]) == 1
     statuses = {student: row["status"] for student, row in graded["rows"].items()}
-    sandboxed = graded["results"]["c_factory_killer"]["isolation"] == "isolated"
+    sandboxed = graded["results"]["c_factory_killer"].isolation == "isolated"
     killer = "ok" if sandboxed else "kernel-died"
     assert statuses == {"a_polluter": "ok", "b_victim": "ok", "c_factory_killer": killer, "d_honest": "ok"}
 
@@ -139,13 +142,13 @@ def test_a_killed_kernel_factory_is_replaced_for_the_next_kernels(graded):
 
 
 def test_kernels_were_confined(graded):
-    isolation = {r["isolation"] for r in graded["results"].values()}
+    isolation = {r.isolation for r in graded["results"].values()}
     if isolation != {"isolated"}:
         pytest.skip(f"no namespaces for kernels on this system: {isolation}")
     # The polluter's add is right only if the environment was read-only, no capability was left
     # and the mount hiding the temporary folder could not be undone.
-    cells = {c["grade_id"]: c for c in graded["results"]["a_polluter"]["cells"]}
-    assert cells["test_add"]["score"] == 2
+    cells = {c.grade_id: c for c in graded["results"]["a_polluter"].cells}
+    assert cells["test_add"].score == 2
 
 
 def test_the_polluter_changes_took_effect_in_its_own_kernel(graded):
@@ -154,9 +157,9 @@ def test_the_polluter_changes_took_effect_in_its_own_kernel(graded):
 
 
 def test_nothing_leaks_into_the_next_students_kernel(graded):
-    cells = {c["grade_id"]: c for c in graded["results"]["b_victim"]["cells"]}
-    assert cells["test_add"]["score"] == 2, cells["test_add"]["message"]
-    assert cells["test_mul"]["score"] == 0
+    cells = {c.grade_id: c for c in graded["results"]["b_victim"].cells}
+    assert cells["test_add"].score == 2, cells["test_add"].message
+    assert cells["test_mul"].score == 0
     assert graded["rows"]["b_victim"]["score"] == 2
 
 

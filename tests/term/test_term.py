@@ -212,6 +212,7 @@ def _table(text):
     return list(csv.reader(io.StringIO(text)))
 
 
+@pytest.mark.slow
 def test_formgrader_lists_every_submission_with_its_written_answer(term):
     # Manual Grading: the assignment, its notebook with every submission, each with its written answer.
     assert [a["name"] for a in term["assignments_page"]] == [A]
@@ -224,6 +225,7 @@ def test_formgrader_lists_every_submission_with_its_written_answer(term):
     assert "CourseDirectory.root" in config
 
 
+@pytest.mark.slow
 def test_formgrader_runs_nothing_of_the_students(term):
     """Before the autograded notebooks were sanitised, Ben's page held a live <img onerror> from his
     answer and <script> elements from his HTML and Javascript outputs (run and seen failing)."""
@@ -233,11 +235,13 @@ def test_formgrader_runs_nothing_of_the_students(term):
     assert "stolen('answer')" in html.unescape(page)  # shown as text for the grader to see
 
 
+@pytest.mark.slow
 def test_autograded_points_before_manual_grading(term):
     assert {s: r["score"] for s, r in term["rows"].items()} == {
         "ada_complete": 5, "ben_partial": 2, "cy_extended": 5, "dee_late": 5, "zed_unlisted": 2}
 
 
+@pytest.mark.slow
 def test_manual_grades_survive_a_rebuild_unless_the_submission_changed(term):
     from autograder.grading.manual_grades import read_manual_grades
 
@@ -249,6 +253,7 @@ def test_manual_grades_survive_a_rebuild_unless_the_submission_changed(term):
     assert ("zed_unlisted", "answer_why") not in kept
 
 
+@pytest.mark.slow
 def test_long_export_has_every_figure(term):
     rows = _table(term["exports"]["long"])
     _header, body = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
@@ -273,6 +278,7 @@ def test_long_export_has_every_figure(term):
     assert "counts as on time" in zed["late_rule"] and zed["penalty_percent"] == "0"
 
 
+@pytest.mark.slow
 def test_canvas_export_imports_as_canvas_reads_it(term):
     assert _table(term["exports"]["canvas"]) == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Tiny (4242)"],
@@ -285,6 +291,7 @@ def test_canvas_export_imports_as_canvas_reads_it(term):
     ]
 
 
+@pytest.mark.slow
 def test_canvas_per_question_columns(term):
     rows = _table(term["per_question"])
     assert rows[0][5:] == ["Tiny (4242)", "Tiny (4242): test_add", "Tiny (4242): test_mul", "Tiny (4242): answer_why"]
@@ -292,6 +299,7 @@ def test_canvas_per_question_columns(term):
     assert rows[3][5:] == ["2.5", "2", "0", "0.5"]  # Ben: mul not done, answer 0.5 by hand
 
 
+@pytest.mark.slow
 def test_moodle_export_has_grades_and_feedback(term):
     rows = _table(term["exports"]["moodle"])
     assert rows[0] == ["lms_id", "Full name", "Section", "Tiny", "Tiny (Feedback)"]
@@ -305,6 +313,7 @@ def test_moodle_export_has_grades_and_feedback(term):
     assert feedback["1005"] == "no submission: 0"
 
 
+@pytest.mark.slow
 def test_feedback_pages_carry_the_final_grade_and_the_rule(term):
     page = (term["out"] / "feedback" / "dee_late" / A / "tiny.html").read_text()
     assert page.count('id="final-grade"') == 1  # exported three times, one notice
@@ -312,6 +321,7 @@ def test_feedback_pages_carry_the_final_grade_and_the_rule(term):
     assert "<strong>answer_why</strong>: Half right." in page  # the grader's comment reaches the student
 
 
+@pytest.mark.slow
 def test_cli_reports_folders_not_on_the_roster(term, capsys):
     assert cli.main(["--solutions", str(term["solutions"]), "export", str(term["out"]), "--course",
                      str(term["root"] / "course.toml"), "--format", "moodle", "--output",
@@ -321,6 +331,7 @@ def test_cli_reports_folders_not_on_the_roster(term, capsys):
     assert "zed_unlisted/00_tiny: 1 written answer(s) not graded by hand yet" in err
 
 
+@pytest.mark.slow
 def test_lms_export_without_a_roster_is_refused(term, capsys):
     assert cli.main(["--solutions", str(term["solutions"]), "export", str(term["out"]), "--format", "canvas"]) == 2
     assert "needs a roster" in capsys.readouterr().err

@@ -9,6 +9,9 @@
   notebook, as the messages arrive: a kernel that floods its output (``print`` in a loop, or
   ``os.write(1, ...)``, which ipykernel captures too) cannot grow the grading process or the
   feedback page. One note where output was cut says so.
+
+nbgrader builds this preprocessor from its configuration, so what one submission's grading needs
+(its verifier, its output limits) comes as configuration too (``autograder.grading.worker``).
 """
 import copy
 
@@ -16,6 +19,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
+from traitlets import Instance, Int
+
+from autograder.sandbox.verifier import Verifier
 
 KERNEL_DIED = "KernelDied"
 OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_data"}
@@ -49,9 +55,10 @@ def drop_unverified_messages(channel, log):
 
 
 class GradedExecute(Execute):
-    verifier = None  # set by the worker before grading
-    cell_output_bytes = 2**20  # set by the worker from the job
-    notebook_output_bytes = 10 * 2**20
+    verifier = Instance(Verifier, allow_none=True,
+                        help="runs the hidden checks of the submission; told which cell runs").tag(config=True)
+    cell_output_bytes = Int(2**20, help="output one cell may keep").tag(config=True)
+    notebook_output_bytes = Int(10 * 2**20, help="output the notebook may keep").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._cell_output, self._notebook_output, self._cut = {}, 0, set()

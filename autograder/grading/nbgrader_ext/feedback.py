@@ -22,6 +22,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import List, Unicode
 
+from autograder.grading.result_types import Status
+
 SECRET_REGION = re.compile(r"### BEGIN (HIDDEN TESTS|SOLUTION)\n(.*?)### END \1", re.S)
 MIN_SECRET_LENGTH = 16
 REMOVED = "[output removed from the feedback: it quoted hidden tests or solutions]\n"
@@ -69,27 +71,28 @@ class RedactTests(NbGraderPreprocessor):
         return cell, resources
 
 
-STATUS_WORDS = {
-    "ok": "Your notebook was run and graded.",
-    "invalid-notebook": "The file you submitted could not be read as a Jupyter notebook (it may be cut short or "
-                        "corrupted), so nothing in it could be graded. Open it in Jupyter, save it, and submit again.",
-    "too-large": "The file you submitted is larger (or has more cells) than the grader accepts, so it was not "
-                 "opened. Clear the outputs (Edit > Clear Outputs of All Cells), save, and submit again.",
-    "outside-link": "The notebook in your submission is a link to a file elsewhere, not a notebook, so it was not "
-                    "opened. Submit the notebook file itself.",
-    "wrong-notebook": "The notebook you submitted is not this assignment's notebook (none of its exercises are "
-                      "in it). Check that you uploaded the right file.",
-    "missing": "No notebook was found in your submission for this assignment.",
-    "timeout": "Part of your notebook ran longer than the time limit and was stopped; look for a loop that "
-               "never ends. The cells that finished were graded.",
-    "kernel-died": "Your code made the Python process stop (for example with os._exit or a crash); it was "
-                   "restarted and the rest of the notebook was graded.",
-    "memory-limit": "Your code asked for more memory than the grader allows; the cells that ran were graded.",
-    "process-limit": "Your code started more processes or threads than the grader allows; the cells that ran "
-                     "were graded.",
-    "file-size-limit": "Your code wrote a file larger than the grader allows; the cells that ran were graded.",
-    "grader-error": "The grader itself failed on your notebook; your instructor has been told. This is not a "
-                    "grade.",
+STATUS_WORDS = {  # a submission's every status (``result_types.SUBMISSION_STATUSES``), in plain words
+    Status.OK: "Your notebook was run and graded.",
+    Status.INVALID_NOTEBOOK: "The file you submitted could not be read as a Jupyter notebook (it may be cut short "
+                             "or corrupted), so nothing in it could be graded. Open it in Jupyter, save it, and "
+                             "submit again.",
+    Status.TOO_LARGE: "The file you submitted is larger (or has more cells) than the grader accepts, so it was not "
+                      "opened. Clear the outputs (Edit > Clear Outputs of All Cells), save, and submit again.",
+    Status.OUTSIDE_LINK: "The notebook in your submission is a link to a file elsewhere, not a notebook, so it was "
+                         "not opened. Submit the notebook file itself.",
+    Status.WRONG_NOTEBOOK: "The notebook you submitted is not this assignment's notebook (none of its exercises "
+                           "are in it). Check that you uploaded the right file.",
+    Status.MISSING: "No notebook was found in your submission for this assignment.",
+    Status.TIMEOUT: "Part of your notebook ran longer than the time limit and was stopped; look for a loop that "
+                    "never ends. The cells that finished were graded.",
+    Status.KERNEL_DIED: "Your code made the Python process stop (for example with os._exit or a crash); it was "
+                        "restarted and the rest of the notebook was graded.",
+    Status.MEMORY_LIMIT: "Your code asked for more memory than the grader allows; the cells that ran were graded.",
+    Status.PROCESS_LIMIT: "Your code started more processes or threads than the grader allows; the cells that ran "
+                          "were graded.",
+    Status.FILE_SIZE_LIMIT: "Your code wrote a file larger than the grader allows; the cells that ran were graded.",
+    Status.GRADER_ERROR: "The grader itself failed on your notebook; your instructor has been told. This is not a "
+                         "grade.",
 }
 
 
@@ -187,19 +190,18 @@ def sanitise_html(fragment):
 
 
 def summary_table(cells, link):
-    """One row per graded cell: its name, points, status and message, linked to the cell when
-    ``link``."""
+    """One row per graded cell (``CellResult``): its name, points, status and message, linked to
+    the cell when ``link``."""
     rows = []
     for cell in cells:
-        name = html.escape(cell["grade_id"])
+        name = html.escape(cell.grade_id)
         if link:
-            name = f'<a href="#{html.escape(cell["grade_id"], quote=True)}">{name}</a>'
-        status = cell.get("status", "")
-        css = "course-passed" if status == "passed" else "course-failed" if status in ("failed", "timeout",
-                                                                                        "kernel-died") else ""
-        score = "" if cell.get("score") is None else f"{cell['score']:g}"
-        rows.append(f"<tr><td>{name}</td><td>{score} / {cell['max_score']:g}</td>"
-                    f'<td class="{css}">{html.escape(status)}</td><td>{html.escape(cell.get("message") or "")}</td></tr>')
+            name = f'<a href="#{html.escape(cell.grade_id, quote=True)}">{name}</a>'
+        css = ("course-passed" if cell.status is Status.PASSED else
+               "course-failed" if cell.status in (Status.FAILED, Status.TIMEOUT, Status.KERNEL_DIED) else "")
+        score = "" if cell.score is None else f"{cell.score:g}"
+        rows.append(f"<tr><td>{name}</td><td>{score} / {cell.max_score:g}</td>"
+                    f'<td class="{css}">{html.escape(cell.status)}</td><td>{html.escape(cell.message)}</td></tr>')
     return ("<table><thead><tr><th>exercise</th><th>points</th><th>result</th><th>message</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
@@ -216,11 +218,11 @@ def totals_line(row):
 
 def feedback_page(page, result, row, notebook, mathjax_url):
     """The safe feedback page of ``notebook`` (a name without extension): nbgrader's ``page`` (or
-    None: the submission was not run), sanitised, under the status, the totals of ``row`` (the
-    submission's grades.csv row) and a summary of its graded cells; MathJax loads from
-    ``mathjax_url``."""
-    title = html.escape(f"{result['assignment']} / {notebook}: {result['student']}")
-    cells = [c for c in result.get("cells", []) if c.get("notebook") in (notebook, None)]
+    None: the submission was not run), sanitised, under the status of ``result`` (a
+    ``SubmissionResult``), the totals of ``row`` (its grades.csv row) and a summary of its graded
+    cells; MathJax loads from ``mathjax_url``."""
+    title = html.escape(f"{result.assignment} / {notebook}: {result.student}")
+    cells = [c for c in result.cells if c.notebook == notebook]
     body, styles = "", ""
     if page is not None:
         head, _, rest = page.partition("<body")
@@ -230,7 +232,7 @@ def feedback_page(page, result, row, notebook, mathjax_url):
         # anonymous links) gives way to the summary.
         before, found, after = body.partition('<div class="panel-body">')
         body = sanitise_html(after if found else body)
-    banner = status_banner(result) if result["status"] != "ok" else ""
+    banner = status_banner(result) if result.status is not Status.OK else ""
     mathjax = html.escape(mathjax_url, quote=True)
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
@@ -241,8 +243,8 @@ def feedback_page(page, result, row, notebook, mathjax_url):
 
 
 def status_banner(result):
-    """An HTML paragraph that explains the submission's status in plain words."""
-    words = STATUS_WORDS.get(result["status"], "")
-    detail = f" <em>{html.escape(result.get('message', ''))}</em>" if result.get("message") else ""
+    """An HTML paragraph that explains the status of ``result`` in plain words."""
+    words = STATUS_WORDS.get(result.status, "")
+    detail = f" <em>{html.escape(result.message)}</em>" if result.message else ""
     return (f'<div style="border:2px solid #c60;padding:0.8em;margin:1em;font-family:sans-serif">'
-            f'<strong>Grading status: {html.escape(result["status"])}.</strong> {html.escape(words)}{detail}</div>')
+            f'<strong>Grading status: {html.escape(result.status)}.</strong> {html.escape(words)}{detail}</div>')

@@ -15,7 +15,8 @@ Each task carries the validated notebooks of one submission; each worker gets th
 (hidden tests included) once. On the worker a submission is graded exactly as by the local pool
 (``autograder.grading.task.grade_notebooks``): by a grading process with a warm kernel factory, one per
 worker thread, started with the worker and reused. The result, feedback included, comes back to
-the machine that ran the command, which stores it.
+the machine that ran the command as the JSON of its ``SubmissionResult`` (plain data, as the
+notebooks went out), and is stored there.
 
 On a real cluster, every grading machine needs this course installed at the same version (the
 hidden checks and ``cs_utils`` run there; a worker whose copy differs refuses to grade) with
@@ -49,6 +50,7 @@ from distributed.security import Security
 from autograder.course import GRADEBOOK, CourseError, grading_code_digest
 from autograder.grading.options import Options
 from autograder.grading.pools.local import Slots, preloaded_modules
+from autograder.grading.result_types import SubmissionResult
 from autograder.grading.submissions import read_submission
 from autograder.grading.task import grade_notebooks
 
@@ -92,14 +94,15 @@ class GradingPlugin(distributed.WorkerPlugin):
 
 
 def grade_shipped(payload, gradebook):
-    """The Dask task: grade one submission shipped as plain data; returns the result dict."""
+    """The Dask task: grade one submission shipped as plain data; returns the JSON of its
+    ``SubmissionResult``."""
     plugin = distributed.get_worker().plugins[GradingPlugin.name]
     plugin.check_version()
     notebooks = {name: nbformat.reads(text, as_version=4) for name, text in payload["notebooks"].items()}
     course_root = plugin.course_root(gradebook)
     with plugin.slots.borrow() as slot:
         return grade_notebooks(payload["student"], payload["assignment"], notebooks, course_root,
-                               Options(**payload["options"]), slot, payload["hidden"])
+                               Options(**payload["options"]), slot, payload["hidden"]).to_json()
 
 
 def _connect(options, scratch, modules):
@@ -173,8 +176,8 @@ def dask_pool(course_root, options, assignments, solutions_dir, hidden):
 
 
 def _settle(future, done):
-    """Copy the outcome of the Dask future ``done`` into ``future``."""
+    """Copy the outcome of the Dask future ``done`` (a result's JSON) into ``future``."""
     try:
-        future.set_result(done.result())
+        future.set_result(SubmissionResult.from_json(done.result()))
     except Exception as error:  # noqa: BLE001 - reported as that submission's grader error
         future.set_exception(error)

@@ -643,8 +643,11 @@ def affine_translation_positive_only(images, rng, max_translation=0.1, max_rotat
     translations = rng.uniform(0, max_translation, size=(n, 2)) * [h, w]
     cos, sin = np.cos(angles), np.sin(angles)
     rot = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], axis=1)
-    shear = np.zeros((n, 2, 2)); shear[:, 0, 0] = shear[:, 1, 1] = 1.0; shear[:, 1, 0] = shears
-    st = np.zeros((n, 2, 2)); st[:, 0, 0], st[:, 1, 1] = stretches[:, 0], stretches[:, 1]
+    shear = np.zeros((n, 2, 2))
+    shear[:, 0, 0] = shear[:, 1, 1] = 1.0
+    shear[:, 1, 0] = shears
+    st = np.zeros((n, 2, 2))
+    st[:, 0, 0], st[:, 1, 1] = stretches[:, 0], stretches[:, 1]
     m = np.concatenate([rot @ shear @ st, translations[:, :, None]], axis=2)
     return reference.warp_affine(images, m), m
 

@@ -833,3 +833,358 @@ EQUIVALENTS = {
     "random_dims_in_one_array": ("random_search", random_dims_in_one_array),
     "coarse_with_numpy": ("coarse_to_fine", coarse_with_numpy),
 }
+
+
+# --- near misses: close to right, caught only by tight tolerances or one specific sub-check ------
+
+def sigmoid_clipped_at_15(x):
+    out = 1 / (1 + np.exp(-np.clip(x, -15, 15)))
+    return out, out
+
+
+def tanh_in_float32(x):
+    out = np.tanh(x.astype(np.float32)).astype(x.dtype)
+    return out, out
+
+
+def leaky_relu_default_alpha_002(x, alpha=0.02):
+    return reference.leaky_relu_forward(x, alpha)
+
+
+def elu_default_alpha_of_selu(x, alpha=1.6732632423543772):
+    return reference.elu_forward(x, alpha)
+
+
+def prelu_dalpha_averaged(dout, cache):
+    dx, dalpha = reference.prelu_backward(dout, cache)
+    return dx, dalpha / len(dout)
+
+
+def maxout_dx_through_first_piece_only(dout, cache):
+    _, dw1, db1, dw2, db2 = reference.maxout_backward(dout, cache)
+    _, w1, _, first = cache
+    return (dout * first) @ w1.T, dw1, db1, dw2, db2
+
+
+def xavier_with_tanh_gain(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) * (5 / 3) / math.sqrt(fan_in)
+
+
+def he_clipped_at_two_sigma(fan_in, fan_out, rng):
+    return np.clip(rng.standard_normal((fan_in, fan_out)), -2, 2) * math.sqrt(2.0 / fan_in)
+
+
+def fit_default_epsilon_1e2(X_train, mode, epsilon=1e-2):
+    return reference.fit_preprocessing(X_train, mode, epsilon)
+
+
+def fit_sorts_eigenvalues_only(X_train, mode, epsilon=1e-5):
+    if mode != "whiten":
+        return reference.fit_preprocessing(X_train, mode, epsilon)
+    mean = X_train.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh((X_train - mean).T @ (X_train - mean) / len(X_train))
+    eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
+    return {"mode": mode, "mean": mean, "projection": eigenvectors / np.sqrt(eigenvalues + epsilon)}
+
+
+def ratio_guarded_by_epsilon(w_before, w_after):
+    return float(np.linalg.norm(w_after - w_before) / (np.linalg.norm(w_before) + 1e-7))
+
+
+class BestValueIgnoresMinDelta(_Tracker):
+    """best_value follows every improvement, however small; patience and best_params honour min_delta."""
+
+    def step(self, value, params):
+        better = self.best_value is not None and (value > self.best_value if self.mode == "max"
+                                                  else value < self.best_value)
+        stop = super().step(value, params)
+        if better:
+            self.best_value = value
+        return stop
+
+
+def log_uniform_float_for_size_one(low, high, size, rng):
+    samples = np.exp(rng.uniform(math.log(low), math.log(high), size=size))
+    return float(samples[0]) if size == 1 else samples
+
+
+def grid_scores_each_config_twice(objective, grid):
+    names = list(grid)
+    configs = [dict(zip(names, values)) for values in itertools.product(*(grid[name] for name in names))]
+    return [(config, objective(config)) for config in sorted(configs, key=objective, reverse=True)]
+
+
+def random_one_trial_short(objective, space, num_trials, rng):
+    return reference.random_search(objective, space, num_trials - 1, rng)
+
+
+def coarse_at_least_two_configs(results, space, top_k):
+    return reference.coarse_to_fine(results, space, max(top_k, 2))
+
+
+NEAR_MISSES = {
+    "sigmoid_clipped_at_15": ("sigmoid", (sigmoid_clipped_at_15, reference.sigmoid_backward),
+                              "for inputs as large as |x| = 800"),
+    "tanh_in_float32": ("tanh", (tanh_in_float32, reference.tanh_backward), "out differs from tanh(x)"),
+    "leaky_relu_default_alpha_002": ("leaky_relu", (leaky_relu_default_alpha_002, reference.leaky_relu_backward),
+                                     "the default alpha=0.01"),
+    "elu_default_alpha_of_selu": ("elu", (elu_default_alpha_of_selu, reference.elu_backward), "the default alpha=1.0"),
+    "prelu_dalpha_averaged": ("prelu", (reference.prelu_forward, prelu_dalpha_averaged),
+                              "dalpha differs from the sum over the examples"),
+    "maxout_dx_through_first_piece_only": ("maxout", (reference.maxout_forward, maxout_dx_through_first_piece_only),
+                                           "dx differs from the gradient of the max"),
+    "xavier_with_tanh_gain": ("xavier_init", xavier_with_tanh_gain, "the variance of the weights is"),
+    "he_clipped_at_two_sigma": ("he_init", he_clipped_at_two_sigma, "the variance of the weights is"),
+    "preprocessing_default_epsilon_1e2": ("preprocessing", (fit_default_epsilon_1e2, reference.apply_preprocessing),
+                                          'mode "standardize"'),
+    "preprocessing_sorts_eigenvalues_only": ("preprocessing", (fit_sorts_eigenvalues_only,
+                                                               reference.apply_preprocessing), 'mode "whiten"'),
+    "ratio_guarded_by_epsilon": ("update_ratio", ratio_guarded_by_epsilon,
+                                 "expected ||w_after - w_before|| / ||w_before||"),
+    "early_stopping_best_value_ignores_min_delta": ("early_stopping", BestValueIgnoresMinDelta, "best_value is"),
+    "log_uniform_float_for_size_one": ("sample_log_uniform", log_uniform_float_for_size_one,
+                                       "should be a numpy array"),
+    "grid_scores_each_config_twice": ("grid_search", grid_scores_each_config_twice,
+                                      "every combination should be evaluated once"),
+    "random_one_trial_short": ("random_search", random_one_trial_short,
+                               "should call the objective 1000 times, got 999"),
+    "coarse_at_least_two_configs": ("coarse_to_fine", coarse_at_least_two_configs, "with top_k=1"),
+}
+
+
+# --- bugs that only one sub-check reports (malformed results, mutated inputs, state in globals) ---
+
+def leaky_relu_returns_cache_first(x, alpha=0.01):
+    out, cache = reference.leaky_relu_forward(x, alpha)
+    return cache, out
+
+
+def tanh_backward_in_place(dout, cache):
+    dout *= 1 - cache**2
+    return dout
+
+
+def tanh_backward_trailing_comma(dout, cache):
+    return reference.tanh_backward(dout, cache),
+
+
+def sigmoid_backward_exp_ratio_of_x(dout, cache):
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = np.exp(cache) / (1 + np.exp(cache))
+    return dout * s * (1 - s)
+
+
+def prelu_returns_cache_first(x, alpha):
+    out, cache = reference.prelu_forward(x, alpha)
+    return cache, out
+
+
+def prelu_backward_scales_dout_in_place(dout, cache):
+    x, alpha = cache
+    dalpha = np.sum(dout * x * (x <= 0), axis=0)
+    dout[x <= 0] *= np.broadcast_to(alpha, x.shape)[x <= 0]
+    return dout, dalpha
+
+
+def prelu_backward_swapped_order(dout, cache):
+    dx, dalpha = reference.prelu_backward(dout, cache)
+    return dalpha, dx
+
+
+_LAST_PRELU = {}
+
+
+def prelu_forward_global(x, alpha):
+    _LAST_PRELU["cache"] = (x, alpha)
+    return reference.prelu_forward(x, alpha)
+
+
+def prelu_backward_global(dout, cache):
+    return reference.prelu_backward(dout, _LAST_PRELU["cache"])
+
+
+def maxout_reshapes_b1_in_place(x, w1, b1, w2, b2):
+    b1.shape = (1, -1)
+    return reference.maxout_forward(x, w1, b1.reshape(-1), w2, b2)
+
+
+def maxout_returns_cache_first(x, w1, b1, w2, b2):
+    out, cache = reference.maxout_forward(x, w1, b1, w2, b2)
+    return cache, out
+
+
+def maxout_backward_masks_dout_in_place(dout, cache):
+    x, w1, w2, first = cache
+    d2 = dout * ~first
+    dout *= first
+    return dout @ w1.T + d2 @ w2.T, x.T @ dout, dout.sum(axis=0), x.T @ d2, d2.sum(axis=0)
+
+
+def maxout_backward_db_per_example(dout, cache):
+    dx, dw1, _, dw2, _ = reference.maxout_backward(dout, cache)
+    _, _, _, first = cache
+    return dx, dw1, dout * first, dw2, dout * ~first
+
+
+_LAST_MAXOUT = {}
+
+
+def maxout_forward_global(x, w1, b1, w2, b2):
+    out, cache = reference.maxout_forward(x, w1, b1, w2, b2)
+    _LAST_MAXOUT["cache"] = cache
+    return out, cache
+
+
+def maxout_backward_global(dout, cache):
+    return reference.maxout_backward(dout, _LAST_MAXOUT["cache"])
+
+
+def he_rounded_to_two_decimals(fan_in, fan_out, rng):
+    return np.round(rng.standard_normal((fan_in, fan_out)), 2) * math.sqrt(2.0 / fan_in)
+
+
+def fit_centres_x_train_in_place(X_train, mode, epsilon=1e-5):
+    stats = reference.fit_preprocessing(X_train, mode, epsilon)
+    X_train -= stats["mean"]
+    return stats
+
+
+def apply_returns_stats_too(X, stats):
+    return reference.apply_preprocessing(X, stats), stats
+
+
+def apply_adds_epsilon_to_stored_scale(X, stats):
+    if stats["mode"] == "standardize":
+        stats["scale"] += 1e-5
+    return reference.apply_preprocessing(X, stats)
+
+
+def fit_dispatch_table(X_train, mode, epsilon=1e-5):
+    known = {name: name for name in reference.PREPROCESSING_MODES}
+    return reference.fit_preprocessing(X_train, known[mode], epsilon)
+
+
+def ratio_subtracts_in_place(w_before, w_after):
+    w_after -= w_before
+    return float(np.linalg.norm(w_after) / np.linalg.norm(w_before))
+
+
+class ReturnsNoneWhileTraining(_Tracker):
+    def step(self, value, params):
+        if super().step(value, params):
+            return True
+
+
+def log_uniform_as_a_list(low, high, size, rng):
+    return [math.exp(rng.uniform(math.log(low), math.log(high))) for _ in range(size)]
+
+
+def log_uniform_fixed_generator(low, high, size, rng):
+    return reference.sample_log_uniform(low, high, size, np.random.default_rng(0))
+
+
+def grid_returns_a_tuple(objective, grid):
+    return tuple(reference.grid_search(objective, grid))
+
+
+def grid_keeps_the_best_ten(objective, grid):
+    return reference.grid_search(objective, grid)[:10]
+
+
+def grid_configs_as_value_tuples(objective, grid):
+    return [(tuple(config.values()), score) for config, score in reference.grid_search(objective, grid)]
+
+
+def grid_score_stored_in_config(objective, grid):
+    results = reference.grid_search(objective, grid)
+    for config, score in results:
+        config["score"] = score
+    return results
+
+
+def grid_sorts_the_value_lists(objective, grid):
+    for values in grid.values():
+        values.sort(key=str)
+    return reference.grid_search(objective, grid)
+
+
+def grid_numbers_each_trial(objective, grid):
+    names = list(grid)
+    configs = [dict(zip(names, values), trial=index)
+               for index, values in enumerate(itertools.product(*(grid[name] for name in names)))]
+    return sorted(((config, objective(config)) for config in configs), key=lambda pair: pair[1], reverse=True)
+
+
+def random_stores_log_bounds_in_space(objective, space, num_trials, rng):
+    for name, (low, high, scale) in space.items():
+        if scale == "log":
+            space[name] = (math.log(low), math.log(high), "log")
+    log_space = {name: ((math.exp(low), math.exp(high), scale) if scale == "log" else (low, high, scale))
+                 for name, (low, high, scale) in space.items()}
+    return reference.random_search(objective, log_space, num_trials, rng)
+
+
+def random_numbers_each_trial(objective, space, num_trials, rng):
+    results = []
+    for index, (config, _) in enumerate(reference.random_search(lambda c: 0.0, space, num_trials, rng)):
+        config["trial"] = index
+        results.append((config, objective(config)))
+    return sorted(results, key=lambda pair: pair[1], reverse=True)
+
+
+def coarse_as_a_list_of_items(results, space, top_k):
+    return list(reference.coarse_to_fine(results, space, top_k).items())
+
+
+BUGS.update({
+    "leaky_relu_returns_cache_first": ("leaky_relu", (leaky_relu_returns_cache_first, reference.leaky_relu_backward),
+                                       "out should be a numpy array"),
+    "tanh_backward_in_place": ("tanh", (reference.tanh_forward, tanh_backward_in_place), "modified in place"),
+    "tanh_backward_trailing_comma": ("tanh", (reference.tanh_forward, tanh_backward_trailing_comma),
+                                     "dx should be a numpy array"),
+    "sigmoid_backward_exp_ratio_of_x": ("sigmoid", (sigmoid_forward_caches_x, sigmoid_backward_exp_ratio_of_x),
+                                        "dx has NaN or is wrong for inputs as large as |x| = 800"),
+    "prelu_returns_cache_first": ("prelu", (prelu_returns_cache_first, reference.prelu_backward),
+                                  "out should be a numpy array"),
+    "prelu_backward_scales_dout_in_place": ("prelu", (reference.prelu_forward, prelu_backward_scales_dout_in_place),
+                                            "the input dout was modified in place"),
+    "prelu_backward_swapped_order": ("prelu", (reference.prelu_forward, prelu_backward_swapped_order),
+                                     "dx should have shape"),
+    "prelu_global_state": ("prelu", (prelu_forward_global, prelu_backward_global), "dx differs"),
+    "maxout_reshapes_b1_in_place": ("maxout", (maxout_reshapes_b1_in_place, reference.maxout_backward),
+                                    "the input b1 was modified in place"),
+    "maxout_returns_cache_first": ("maxout", (maxout_returns_cache_first, reference.maxout_backward),
+                                   "out should be a numpy array"),
+    "maxout_backward_masks_dout_in_place": ("maxout", (reference.maxout_forward, maxout_backward_masks_dout_in_place),
+                                            "the input dout was modified in place"),
+    "maxout_backward_db_per_example": ("maxout", (reference.maxout_forward, maxout_backward_db_per_example),
+                                       "db1 should have shape"),
+    "maxout_global_state": ("maxout", (maxout_forward_global, maxout_backward_global), "dx differs"),
+    "he_rounded_to_two_decimals": ("he_init", he_rounded_to_two_decimals, "independent random draws"),
+    "preprocessing_fit_centres_x_train_in_place": ("preprocessing", (fit_centres_x_train_in_place,
+                                                                     reference.apply_preprocessing),
+                                                   "the input X_train was modified in place"),
+    "preprocessing_apply_returns_stats_too": ("preprocessing", (reference.fit_preprocessing, apply_returns_stats_too),
+                                              "should be a numpy array"),
+    "preprocessing_apply_adds_epsilon_to_stored_scale": ("preprocessing", (reference.fit_preprocessing,
+                                                                           apply_adds_epsilon_to_stored_scale),
+                                                         "modified the statistics"),
+    "preprocessing_unknown_mode_raises_key_error": ("preprocessing",
+                                                    (fit_dispatch_table, reference.apply_preprocessing),
+                                                    "should raise ValueError, got KeyError"),
+    "ratio_subtracts_in_place": ("update_ratio", ratio_subtracts_in_place, "the input w_after was modified in place"),
+    "early_stopping_returns_none_while_training": ("early_stopping", ReturnsNoneWhileTraining,
+                                                   "step should return True or False, got NoneType"),
+    "log_uniform_as_a_list": ("sample_log_uniform", log_uniform_as_a_list, "the samples should be a numpy array"),
+    "log_uniform_fixed_generator": ("sample_log_uniform", log_uniform_fixed_generator, "different seeds"),
+    "grid_returns_a_tuple": ("grid_search", grid_returns_a_tuple, "should return a list"),
+    "grid_keeps_the_best_ten": ("grid_search", grid_keeps_the_best_ten, "one per evaluated config"),
+    "grid_configs_as_value_tuples": ("grid_search", grid_configs_as_value_tuples, "should be a dict"),
+    "grid_score_stored_in_config": ("grid_search", grid_score_stored_in_config, "never passed to the objective"),
+    "grid_sorts_the_value_lists": ("grid_search", grid_sorts_the_value_lists, "the grid was modified"),
+    "grid_numbers_each_trial": ("grid_search", grid_numbers_each_trial, "one value for each name of the grid"),
+    "random_stores_log_bounds_in_space": ("random_search", random_stores_log_bounds_in_space,
+                                          "the space was modified"),
+    "random_numbers_each_trial": ("random_search", random_numbers_each_trial, "one value for each name of the space"),
+    "coarse_as_a_list_of_items": ("coarse_to_fine", coarse_as_a_list_of_items, "should return a dict"),
+})

@@ -574,3 +574,157 @@ BUGS.update({
     "lbfgs_gamma_inverted": ("lbfgs_direction", lbfgs_gamma_inverted, 'differs from the two-loop recursion'),
     "lbfgs_empty_history_returns_grad": ("lbfgs_direction", lbfgs_empty_history_returns_grad, 'should be -grad'),
 })
+
+
+# --- near misses: close to right, caught only by tight tolerances or one specific sub-check ------
+
+def sgd_hidden_weight_decay(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2)
+    return w - config["learning_rate"] * (dw + 1e-4 * w), config
+
+
+def momentum_default_095(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, momentum=0.95)
+    config["velocity"] = config["momentum"] * config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
+    return w + config["velocity"], config
+
+
+def nesterov_plain_first_step(w, dw, config=None):
+    if config is None or "velocity" not in config:
+        config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+        config["velocity"] = -config["learning_rate"] * dw
+        return w + config["velocity"], config
+    return reference.nesterov_momentum(w, dw, config)
+
+
+def adagrad_guarded_division_fills_ones(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, epsilon=1e-7)
+    config["grad_squared"] = config.get("grad_squared", np.zeros_like(w)) + dw * dw
+    root = np.sqrt(config["grad_squared"])
+    step = np.divide(dw, root, out=np.ones_like(dw), where=root > 0)
+    return w - config["learning_rate"] * step, config
+
+
+def rmsprop_hard_coded_epsilon_1e6(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    d = config["decay_rate"]
+    config["cache"] = d * config.get("cache", np.zeros_like(w)) + (1 - d) * dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(config["cache"]) + 1e-6), config
+
+
+def adam_correction_one_step_ahead(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    b1, b2 = config["beta1"], config["beta2"]
+    t = config.get("t", 0) + 1
+    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw
+    config.update(m=m, v=v, t=t)
+    m_hat, v_hat = m / (1 - b1 ** (t + 1)), v / (1 - b2 ** (t + 1))
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+def step_decay_drops_one_step_early(learning_rate0, t, drop=0.5, steps_per_drop=10):
+    return learning_rate0 * drop ** ((t + 1) // steps_per_drop)
+
+
+def exponential_decay_typed_e(learning_rate0, t, k=0.1):
+    return learning_rate0 * 2.7182818 ** (-k * t)
+
+
+def inverse_time_decay_default_k_001(learning_rate0, t, k=0.01):
+    return learning_rate0 / (1 + k * t)
+
+
+def cosine_reaches_min_lr_at_cycle_end(learning_rate0, t, period=10, period_mult=1, min_lr=0.0):
+    length, cur = period, t
+    while cur >= length:
+        cur -= length
+        length *= period_mult
+    return min_lr + 0.5 * (learning_rate0 - min_lr) * (1 + math.cos(math.pi * cur / (length - 1)))
+
+
+def newton_damped_hessian(w, dw, hessian):
+    return w - np.linalg.solve(hessian + 1e-4 * np.eye(len(w)), dw)
+
+
+def lbfgs_gamma_other_barzilai_borwein(grad, s_history, y_history):
+    if not s_history:
+        return -np.asarray(grad, dtype=float)
+    s, y = s_history[-1], y_history[-1]
+    return _lbfgs(grad, s_history, y_history, gamma=np.dot(s, s) / np.dot(s, y))
+
+
+def lbfgs_float32_copy_of_grad(grad, s_history, y_history):
+    return reference.lbfgs_direction(np.array(grad, dtype=np.float32), s_history, y_history)
+
+
+def lbfgs_rho_guarded_by_epsilon(grad, s_history, y_history):
+    q = np.array(grad, dtype=np.float64)
+    rhos = [1.0 / (np.dot(y, s) + 1e-3) for s, y in zip(s_history, y_history)]
+    alphas = []
+    for s, y, rho in reversed(list(zip(s_history, y_history, rhos))):
+        alphas.append(rho * np.dot(s, q))
+        q = q - alphas[-1] * y
+    if s_history:
+        q = q * (np.dot(s_history[-1], y_history[-1]) / np.dot(y_history[-1], y_history[-1]))
+    for (s, y, rho), alpha in zip(zip(s_history, y_history, rhos), reversed(alphas)):
+        q = q + (alpha - rho * np.dot(y, q)) * s
+    return -q
+
+
+NEAR_MISSES = {
+    "sgd_hidden_weight_decay": ("sgd", sgd_hidden_weight_decay, "first update differs"),
+    "momentum_default_095": ("sgd_momentum", momentum_default_095,
+                             "step 1 matched but step 2 did not (with config=None"),
+    "nesterov_plain_first_step": ("nesterov_momentum", nesterov_plain_first_step, "times the expected one"),
+    "adagrad_guarded_division_fills_ones": ("adagrad", adagrad_guarded_division_fills_ones,
+                                            "zero gradient from a fresh config should not move the weights"),
+    "rmsprop_hard_coded_epsilon_1e6": ("rmsprop", rmsprop_hard_coded_epsilon_1e6, "first update differs"),
+    "adam_correction_one_step_ahead": ("adam", adam_correction_one_step_ahead, "0.7441 times the expected one"),
+    "step_decay_drops_one_step_early": ("step_decay", step_decay_drops_one_step_early, "t=9 is still before"),
+    "exponential_decay_typed_e": ("exponential_decay", exponential_decay_typed_e, "with the default k=0.1"),
+    "inverse_time_decay_default_k_001": ("inverse_time_decay", inverse_time_decay_default_k_001, "default k=0.1"),
+    "cosine_reaches_min_lr_at_cycle_end": ("cosine_annealing_warm_restarts", cosine_reaches_min_lr_at_cycle_end,
+                                           "half way down the cosine"),
+    "newton_damped_hessian": ("newton_step", newton_damped_hessian, "land exactly on the minimum"),
+    "lbfgs_gamma_other_barzilai_borwein": ("lbfgs_direction", lbfgs_gamma_other_barzilai_borwein,
+                                           "differs from the two-loop recursion"),
+    "lbfgs_float32_copy_of_grad": ("lbfgs_direction", lbfgs_float32_copy_of_grad, "with an empty history"),
+    "lbfgs_rho_guarded_by_epsilon": ("lbfgs_direction", lbfgs_rho_guarded_by_epsilon, "secant condition fails"),
+}
+
+
+# --- malformed results and mutated inputs that only one sub-check reports -----------------------
+
+def sgd_flattens_weights(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2)
+    return (w - config["learning_rate"] * dw).ravel(), config
+
+
+def exponential_decay_one_element_array(learning_rate0, t, k=0.1):
+    return learning_rate0 * np.exp(-k * np.array([t]))
+
+
+def newton_updates_w_in_place(w, dw, hessian):
+    w -= np.linalg.solve(hessian, dw)
+    return w
+
+
+def newton_column_vector_solve(w, dw, hessian):
+    return w - np.linalg.solve(hessian, dw[:, None])
+
+
+def lbfgs_two_loop_returns_plus_hg(grad, s_history, y_history):
+    if not s_history:
+        return -np.asarray(grad, dtype=float)
+    return -reference.lbfgs_direction(grad, s_history, y_history)
+
+
+BUGS.update({
+    "sgd_flattens_weights": ("sgd", sgd_flattens_weights, "next_w should have shape (4, 5), got (20,)"),
+    "exponential_decay_one_element_array": ("exponential_decay", exponential_decay_one_element_array,
+                                            "should return a number, got ndarray"),
+    "newton_updates_w_in_place": ("newton_step", newton_updates_w_in_place, "modified in place"),
+    "newton_column_vector_solve": ("newton_step", newton_column_vector_solve, "should have shape"),
+    "lbfgs_two_loop_returns_plus_hg": ("lbfgs_direction", lbfgs_two_loop_returns_plus_hg, "not a descent direction"),
+})

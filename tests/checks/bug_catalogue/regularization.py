@@ -830,3 +830,504 @@ BUGS.update({
     "ensemble_labels_from_first_model": ("ensemble_predict", ensemble_labels_from_first_model, 'highest average probability'),
     "snapshot_epochs_strict_end": ("snapshot_epochs", snapshot_epochs_strict_end, 'ending exactly at num_epochs'),
 })
+
+
+# --- near misses: close to right, caught only by tight tolerances or one specific sub-check ------
+
+def l2_loss_summed_in_float32(w, reg):
+    return 0.5 * reg * float(np.sum(w.astype(np.float32) ** 2)), reg * w
+
+
+def l2_gradient_through_float32(w, reg):
+    return 0.5 * reg * float(np.sum(w * w)), (reg * w.astype(np.float32)).astype(w.dtype)
+
+
+def l1_smoothed_abs(w, reg):
+    smooth = np.sqrt(w * w + 1e-10)
+    return reg * float(np.sum(smooth)), reg * w / smooth
+
+
+def elastic_net_default_beta_1(w, reg, beta=1.0):
+    return reference.elastic_net_penalty(w, reg, beta)
+
+
+def vanilla_dropout_ignores_seed(x, dropout_param):
+    return reference.vanilla_dropout_forward(x, {key: v for key, v in dropout_param.items() if key != "seed"})
+
+
+def vanilla_dropout_backward_scales_by_p_in_both_modes(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return dout * mask * dropout_param["p"]
+    return dout * dropout_param["p"]
+
+
+def dropout_float32_mask(x, dropout_param):
+    if dropout_param["mode"] != "train":
+        return reference.dropout_forward(x, dropout_param)
+    mask = _mask(x.shape, dropout_param).astype(np.float32) / np.float32(dropout_param["p"])
+    return (x * mask).astype(x.dtype), (dropout_param, mask)
+
+
+def dropout_backward_float32_scale(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return (dout * (mask.astype(np.float32) / np.float32(dropout_param["p"]))).astype(dout.dtype)
+    return dout.copy()
+
+
+def dropconnect_masks_bias_too(x, w, b, param):
+    out, cache = reference.dropconnect_forward(x, w, b, param)
+    if param["mode"] != "train":
+        return out, cache
+    keep = np.random.default_rng().random(b.shape) < param["p"]
+    return out - b + b * keep / param["p"], cache
+
+
+def dropconnect_guarded_division(x, w, b, param):
+    if param["mode"] != "train":
+        return reference.dropconnect_forward(x, w, b, param)
+    mask = _mask(w.shape, param)
+    return x.reshape(x.shape[0], -1) @ (w * mask / (param["p"] + 1e-5)) + b, (x, w, b, param, mask)
+
+
+def dropconnect_backward_db_scaled(dout, cache):
+    dx, dw, db = reference.dropconnect_backward(dout, cache)
+    return dx, dw, db / cache[3]["p"] if cache[3]["mode"] == "train" else db
+
+
+def bn_default_eps_1e8(x, gamma, beta, bn_param):
+    bn_param.setdefault("eps", 1e-8)
+    return reference.batchnorm_forward(x, gamma, beta, bn_param)
+
+
+def bn_backward_dx_in_float32(dout, cache):
+    dx, dgamma, dbeta = reference.batchnorm_backward(dout, cache)
+    return dx.astype(np.float32).astype(dx.dtype), dgamma, dbeta
+
+
+def bn_alt_unbiased_variance_term(dout, cache):
+    x_hat, gamma, inv_std = cache
+    n = dout.shape[0]
+    dbeta, dgamma = dout.sum(axis=0), np.sum(dout * x_hat, axis=0)
+    dx = (gamma * inv_std / n) * (n * dout - dbeta - x_hat * dgamma * n / (n - 1))
+    return dx, dgamma, dbeta
+
+
+def sd_ignores_seed(x, w, b, sd_param):
+    return reference.stochastic_depth_forward(x, w, b, {k: v for k, v in sd_param.items() if k != "seed"})
+
+
+def sd_backward_db_ignores_gate(dout, cache):
+    dx, dw, _ = reference.stochastic_depth_backward(dout, cache)
+    _, _, pre_activation, _ = cache
+    return dx, dw, (dout * (pre_activation > 0)).sum(axis=0)
+
+
+def polyak_hard_coded_complement(w_avg, w, decay=0.995):
+    if w_avg is None:
+        return w.copy()
+    return decay * w_avg + 0.005 * w
+
+
+def ensemble_squeezes_the_model_axis(probabilities):
+    stacked = np.squeeze(np.stack([np.asarray(p) for p in probabilities]))
+    mean = stacked.mean(axis=0)
+    return mean, np.argmax(mean, axis=-1)
+
+
+def snapshot_epochs_one_epoch_of_slack(num_epochs, period, period_mult=1):
+    return reference.snapshot_epochs(num_epochs + 1, period, period_mult)
+
+
+NEAR_MISSES = {
+    "l2_loss_summed_in_float32": ("l2_penalty", l2_loss_summed_in_float32, "the loss should be 0.5 * reg * sum(w**2)"),
+    "l2_gradient_through_float32": ("l2_penalty", l2_gradient_through_float32, "the gradient does not match"),
+    "l1_smoothed_abs": ("l1_penalty", l1_smoothed_abs, "the loss should be reg * sum(|w|)"),
+    "elastic_net_default_beta_1": ("elastic_net_penalty", elastic_net_default_beta_1, "default beta=0.5"),
+    "vanilla_dropout_ignores_seed": ("vanilla_dropout_forward", vanilla_dropout_ignores_seed,
+                                     "same dropout_param['seed']"),
+    "vanilla_dropout_backward_scales_by_p_in_both_modes": (
+        "vanilla_dropout_backward", (vanilla_dropout_backward_scales_by_p_in_both_modes,
+                                     reference.vanilla_dropout_forward), "dx should be dout * mask with the mask"),
+    "dropout_float32_mask": ("dropout_forward", dropout_float32_mask, "multiplied by exactly 1 / p"),
+    "dropout_backward_float32_scale": ("dropout_backward", (dropout_backward_float32_scale, reference.dropout_forward),
+                                       "dx should be dout * mask / p"),
+    "dropconnect_masks_bias_too": ("dropconnect_forward", dropconnect_masks_bias_too, "for one weight matrix W'"),
+    "dropconnect_guarded_division": ("dropconnect_forward", dropconnect_guarded_division,
+                                     "either dropped (0) or kept and divided by p"),
+    "dropconnect_backward_db_scaled": ("dropconnect_backward",
+                                       (dropconnect_backward_db_scaled, reference.dropconnect_forward),
+                                       "db should be dout summed over the batch"),
+    "bn_default_eps_1e8": ("batchnorm_forward", bn_default_eps_1e8, "with the default eps=1e-5"),
+    "bn_backward_dx_in_float32": ("batchnorm_backward", (bn_backward_dx_in_float32, reference.batchnorm_forward),
+                                  "close to but not within"),
+    "bn_alt_unbiased_variance_term": ("batchnorm_backward_alt",
+                                      (bn_alt_unbiased_variance_term, reference.batchnorm_forward),
+                                      "dx differs from the gradient"),
+    "sd_ignores_seed": ("stochastic_depth_forward", sd_ignores_seed, "same sd_param['seed']"),
+    "sd_backward_db_ignores_gate": ("stochastic_depth_backward",
+                                    (sd_backward_db_ignores_gate, reference.stochastic_depth_forward),
+                                    "the gradients differ"),
+    "polyak_hard_coded_complement": ("polyak_update", polyak_hard_coded_complement, "with decay="),
+    "ensemble_squeezes_the_model_axis": ("ensemble_predict", ensemble_squeezes_the_model_axis, "1 model(s)"),
+    "snapshot_epochs_one_epoch_of_slack": ("snapshot_epochs", snapshot_epochs_one_epoch_of_slack, "snapshot_epochs("),
+}
+
+
+# --- bugs that only one sub-check reports (malformed results, inputs changed, state in globals) --
+
+def l2_gradient_aliases_w(w, reg):
+    loss = 0.5 * reg * float(np.sum(w * w))
+    grad = w
+    grad *= reg
+    return loss, grad
+
+
+def l2_loss_not_summed(w, reg):
+    return 0.5 * reg * w * w, reg * w
+
+
+def l1_subgradient_one_at_zero(w, reg):
+    loss, grad = reference.l1_penalty(w, reg)
+    grad[w == 0] = 1.0
+    return loss, grad
+
+
+def dropout_pops_the_seed(x, dropout_param):
+    seed = dropout_param.pop("seed", None)
+    return reference.dropout_forward(x, {**dropout_param, "seed": seed})
+
+
+def dropout_returns_cache_first(x, dropout_param):
+    out, cache = reference.dropout_forward(x, dropout_param)
+    return cache, out
+
+
+def dropout_mask_per_example(x, dropout_param):
+    if dropout_param["mode"] != "train":
+        return reference.dropout_forward(x, dropout_param)
+    rng = np.random.default_rng(dropout_param.get("seed"))
+    mask = rng.random((x.shape[0],) + (1,) * (x.ndim - 1)) < dropout_param["p"]
+    mask = np.broadcast_to(mask, x.shape)
+    return x * mask / dropout_param["p"], (dropout_param, mask)
+
+
+def dropout_fixed_seed_when_seeded(x, dropout_param):
+    seed = dropout_param.get("seed")
+    return reference.dropout_forward(x, {**dropout_param, "seed": None if seed is None else 42})
+
+
+def dropout_backward_in_place(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        dout *= mask / dropout_param["p"]
+    return dout
+
+
+def dropout_backward_flattens(dout, cache):
+    return reference.dropout_backward(dout, cache).reshape(len(dout), -1)
+
+
+def dropout_backward_forgets_test_mode(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return dout * mask / dropout_param["p"]
+
+
+_LAST_DROPOUT = {}
+
+
+def dropout_forward_global(x, dropout_param):
+    out, cache = reference.dropout_forward(x, dropout_param)
+    _LAST_DROPOUT["cache"] = cache
+    return out, cache
+
+
+def dropout_backward_global(dout, cache):
+    return reference.dropout_backward(dout, _LAST_DROPOUT["cache"])
+
+
+def dropconnect_pops_the_seed(x, w, b, param):
+    seed = param.pop("seed", None)
+    return reference.dropconnect_forward(x, w, b, {**param, "seed": seed})
+
+
+def dropconnect_returns_cache_first(x, w, b, param):
+    out, cache = reference.dropconnect_forward(x, w, b, param)
+    return cache, out
+
+
+def dropconnect_in_float32(x, w, b, param):
+    out, cache = reference.dropconnect_forward(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), param)
+    return out.astype(x.dtype), (x, w, b, param, cache[4])
+
+
+def dropconnect_drop_probability_as_keep(x, w, b, param):
+    if param["mode"] != "train":
+        return reference.dropconnect_forward(x, w, b, param)
+    mask = ~_mask(w.shape, param)
+    return x.reshape(x.shape[0], -1) @ (w * mask / param["p"]) + b, (x, w, b, param, mask)
+
+
+def dropconnect_ignores_seed(x, w, b, param):
+    return reference.dropconnect_forward(x, w, b, {key: v for key, v in param.items() if key != "seed"})
+
+
+def dropconnect_fixed_seed_when_seeded(x, w, b, param):
+    seed = param.get("seed")
+    return reference.dropconnect_forward(x, w, b, {**param, "seed": None if seed is None else 42})
+
+
+def dropconnect_backward_scales_dout_in_place(dout, cache):
+    x, w, _, param, mask = cache
+    db = dout.sum(axis=0)
+    if param["mode"] == "train":
+        dout /= param["p"]
+        dx = (dout @ (w * mask).T).reshape(x.shape)
+        return dx, (x.reshape(x.shape[0], -1).T @ dout) * mask, db
+    return reference.dropconnect_backward(dout, cache)
+
+
+def bn_centres_x_in_place(x, gamma, beta, bn_param):
+    out, cache = reference.batchnorm_forward(x.copy(), gamma, beta, bn_param)
+    if bn_param["mode"] == "train":
+        x -= x.mean(axis=0)
+    return out, cache
+
+
+def bn_returns_cache_first(x, gamma, beta, bn_param):
+    out, cache = reference.batchnorm_forward(x, gamma, beta, bn_param)
+    return cache, out
+
+
+def bn_running_stats_keepdims(x, gamma, beta, bn_param):
+    out, cache = reference.batchnorm_forward(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "train":
+        bn_param["running_mean"] = bn_param["running_mean"].reshape(1, -1)
+        bn_param["running_var"] = bn_param["running_var"].reshape(1, -1)
+    return out, cache
+
+
+def bn_default_momentum_099(x, gamma, beta, bn_param):
+    bn_param.setdefault("momentum", 0.99)
+    return reference.batchnorm_forward(x, gamma, beta, bn_param)
+
+
+def bn_ignores_given_eps(x, gamma, beta, bn_param):
+    return reference.batchnorm_forward(x, gamma, beta, _WithoutKey(bn_param, "eps"))
+
+
+def bn_ignores_given_momentum(x, gamma, beta, bn_param):
+    return reference.batchnorm_forward(x, gamma, beta, _WithoutKey(bn_param, "momentum"))
+
+
+class _WithoutKey(dict):
+    """bn_param as the student reads it, one key unseen; running statistics still written back."""
+
+    def __init__(self, param, hidden):
+        super().__init__((key, value) for key, value in param.items() if key != hidden)
+        self.param = param
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.param[key] = value
+
+
+def bn_backward_scales_dout_in_place(dout, cache):
+    x_hat, gamma, inv_std = cache
+    dbeta, dgamma = dout.sum(axis=0), np.sum(dout * x_hat, axis=0)
+    dout *= gamma
+    n = dout.shape[0]
+    dx = (inv_std / n) * (n * dout - dout.sum(axis=0) - x_hat * np.sum(dout * x_hat, axis=0))
+    return dx, dgamma, dbeta
+
+
+def bn_backward_dgamma_keepdims(dout, cache):
+    dx, dgamma, dbeta = reference.batchnorm_backward(dout, cache)
+    return dx, dgamma.reshape(1, -1), dbeta
+
+
+_LAST_BN = {}
+
+
+def bn_forward_global(x, gamma, beta, bn_param):
+    out, cache = reference.batchnorm_forward(x, gamma, beta, bn_param)
+    _LAST_BN["cache"] = cache
+    return out, cache
+
+
+def bn_backward_global(dout, cache):
+    return reference.batchnorm_backward(dout, _LAST_BN["cache"])
+
+
+def sd_adds_into_x(x, w, b, sd_param):
+    out, cache = reference.stochastic_depth_forward(x.copy(), w, b, sd_param)
+    x += out - x
+    return x, cache
+
+
+def sd_pops_the_seed(x, w, b, sd_param):
+    seed = sd_param.pop("seed", None)
+    return reference.stochastic_depth_forward(x, w, b, {**sd_param, "seed": seed})
+
+
+def sd_returns_cache_first(x, w, b, sd_param):
+    out, cache = reference.stochastic_depth_forward(x, w, b, sd_param)
+    return cache, out
+
+
+def sd_fixed_default_seed(x, w, b, sd_param):
+    return reference.stochastic_depth_forward(x, w, b, {**sd_param, "seed": sd_param.get("seed", 0)})
+
+
+def sd_backward_gates_dout_in_place(dout, cache):
+    x, w, pre_activation, gate = cache
+    dx_skip = dout.copy()
+    dout *= gate[:, None] * (pre_activation > 0)
+    return dx_skip + dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+def sd_backward_db_keepdims(dout, cache):
+    dx, dw, db = reference.stochastic_depth_backward(dout, cache)
+    return dx, dw, db.reshape(1, -1)
+
+
+def polyak_forgets_the_first_return(w_avg, w, decay=0.995):
+    if w_avg is not None:
+        return reference.polyak_update(w_avg, w, decay)
+
+
+def polyak_per_row_list(w_avg, w, decay=0.995):
+    if w_avg is None:
+        return w.copy()
+    return [decay * old + (1 - decay) * new for old, new in zip(w_avg, w)]
+
+
+def ensemble_divides_stacked_in_place(probabilities):
+    stacked = np.asarray(probabilities)
+    stacked /= len(stacked)
+    mean = stacked.sum(axis=0)
+    return mean, np.argmax(mean, axis=1)
+
+
+def ensemble_sums_into_first_model(probabilities):
+    total = probabilities[0]
+    for probs in probabilities[1:]:
+        total += probs
+    mean = total / len(probabilities)
+    return mean, np.argmax(mean, axis=1)
+
+
+def ensemble_appends_the_mean(probabilities):
+    mean = np.mean(np.stack(probabilities), axis=0)
+    probabilities.append(mean)
+    return mean, np.argmax(mean, axis=1)
+
+
+def ensemble_mean_keepdims(probabilities):
+    mean = np.mean(np.stack([np.asarray(p) for p in probabilities]), axis=0, keepdims=True)
+    return mean, np.argmax(mean[0], axis=1)
+
+
+def ensemble_one_hot_labels(probabilities):
+    mean, labels = reference.ensemble_predict(probabilities)
+    return mean, np.eye(mean.shape[1], dtype=int)[labels]
+
+
+BUGS.update({
+    "l2_gradient_aliases_w": ("l2_penalty", l2_gradient_aliases_w, "the input w was modified in place"),
+    "l2_loss_not_summed": ("l2_penalty", l2_loss_not_summed, "the loss should be a number, got ndarray"),
+    "l1_subgradient_one_at_zero": ("l1_penalty", l1_subgradient_one_at_zero, "subgradient"),
+    "dropout_pops_the_seed": ("dropout_forward", dropout_pops_the_seed, 'dropout_param["seed"] was changed'),
+    "dropout_returns_cache_first": ("dropout_forward", dropout_returns_cache_first, "out should be a numpy array"),
+    "dropout_mask_per_example": ("dropout_forward", dropout_mask_per_example, "whole examples"),
+    "dropout_fixed_seed_when_seeded": ("dropout_forward", dropout_fixed_seed_when_seeded,
+                                       "two different seeds gave the same mask"),
+    "dropout_backward_in_place": ("dropout_backward", (dropout_backward_in_place, reference.dropout_forward),
+                                  "the input dout was modified in place"),
+    "dropout_backward_flattens": ("dropout_backward", (dropout_backward_flattens, reference.dropout_forward),
+                                  "dx should have shape"),
+    "dropout_backward_forgets_test_mode": ("dropout_backward",
+                                           (dropout_backward_forgets_test_mode, reference.dropout_forward),
+                                           "dx in test mode should be a numpy array"),
+    "dropout_global_state": ("dropout_backward", (dropout_backward_global, dropout_forward_global),
+                             "reuse the mask from the cache"),
+    "dropconnect_pops_the_seed": ("dropconnect_forward", dropconnect_pops_the_seed, 'param["seed"] was changed'),
+    "dropconnect_returns_cache_first": ("dropconnect_forward", dropconnect_returns_cache_first,
+                                        "out should be a numpy array"),
+    "dropconnect_in_float32": ("dropconnect_forward", dropconnect_in_float32, "for one weight matrix W'"),
+    "dropconnect_drop_probability_as_keep": ("dropconnect_forward", dropconnect_drop_probability_as_keep,
+                                             "probability of KEEPING a weight"),
+    "dropconnect_ignores_seed": ("dropconnect_forward", dropconnect_ignores_seed, "same param['seed']"),
+    "dropconnect_fixed_seed_when_seeded": ("dropconnect_forward", dropconnect_fixed_seed_when_seeded,
+                                           "two different seeds gave the same mask"),
+    "dropconnect_backward_scales_dout_in_place": ("dropconnect_backward", (dropconnect_backward_scales_dout_in_place,
+                                                                           reference.dropconnect_forward),
+                                                  "the input dout was modified in place"),
+    "bn_centres_x_in_place": ("batchnorm_forward", bn_centres_x_in_place, "the input x was modified in place"),
+    "bn_returns_cache_first": ("batchnorm_forward", bn_returns_cache_first, "out should be a numpy array"),
+    "bn_running_stats_keepdims": ("batchnorm_forward", bn_running_stats_keepdims, "should have shape"),
+    "bn_default_momentum_099": ("batchnorm_forward", bn_default_momentum_099, "default momentum=0.9"),
+    "bn_ignores_given_eps": ("batchnorm_forward", bn_ignores_given_eps, "training step 1"),
+    "bn_ignores_given_momentum": ("batchnorm_forward", bn_ignores_given_momentum, "training step 1 (momentum="),
+    "bn_backward_scales_dout_in_place": ("batchnorm_backward", (bn_backward_scales_dout_in_place,
+                                                                reference.batchnorm_forward),
+                                         "the input dout was modified in place"),
+    "bn_backward_dgamma_keepdims": ("batchnorm_backward", (bn_backward_dgamma_keepdims, reference.batchnorm_forward),
+                                    "dgamma should have shape"),
+    "bn_global_state": ("batchnorm_backward", (bn_backward_global, bn_forward_global), ""),
+    "sd_adds_into_x": ("stochastic_depth_forward", sd_adds_into_x, "the input x was modified in place"),
+    "sd_pops_the_seed": ("stochastic_depth_forward", sd_pops_the_seed, 'sd_param["seed"] was changed'),
+    "sd_returns_cache_first": ("stochastic_depth_forward", sd_returns_cache_first, "out should be a numpy array"),
+    "sd_fixed_default_seed": ("stochastic_depth_forward", sd_fixed_default_seed, "without a seed"),
+    "sd_backward_gates_dout_in_place": ("stochastic_depth_backward", (sd_backward_gates_dout_in_place,
+                                                                      reference.stochastic_depth_forward),
+                                        "the input dout was modified in place"),
+    "sd_backward_db_keepdims": ("stochastic_depth_backward",
+                                (sd_backward_db_keepdims, reference.stochastic_depth_forward), "db should have shape"),
+    "polyak_forgets_the_first_return": ("polyak_update", polyak_forgets_the_first_return, "should be a numpy array"),
+    "polyak_per_row_list": ("polyak_update", polyak_per_row_list, "the new average should be a numpy array"),
+    "ensemble_divides_stacked_in_place": ("ensemble_predict", ensemble_divides_stacked_in_place,
+                                          "the input probabilities was modified in place"),
+    "ensemble_sums_into_first_model": ("ensemble_predict", ensemble_sums_into_first_model,
+                                       "the input probabilities was modified in place"),
+    "ensemble_appends_the_mean": ("ensemble_predict", ensemble_appends_the_mean,
+                                  "the input probabilities was modified in place"),
+    "ensemble_mean_keepdims": ("ensemble_predict", ensemble_mean_keepdims, "should have shape"),
+    "ensemble_one_hot_labels": ("ensemble_predict", ensemble_one_hot_labels, "integer array of shape"),
+})
+
+
+def vanilla_dropout_test_scale_np_float64(x, dropout_param):
+    if dropout_param["mode"] == "test":
+        return x * np.float64(dropout_param["p"]), (dropout_param, None)
+    return reference.vanilla_dropout_forward(x, dropout_param)
+
+
+def dropout_backward_np_float64_scale(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return dout * mask / np.float64(dropout_param["p"])
+    return dout.copy()
+
+
+def polyak_starts_with_a_float64_copy(w_avg, w, decay=0.995):
+    return w.astype(np.float64) if w_avg is None else reference.polyak_update(w_avg, w, decay).astype(w.dtype)
+
+
+def polyak_np_float64_decay(w_avg, w, decay=0.995):
+    if w_avg is None:
+        return w.copy()
+    return np.float64(decay) * w_avg + (1 - np.float64(decay)) * w
+
+
+DTYPE_SLIPS.update({
+    "vanilla_dropout_test_scale_np_float64": ("vanilla_dropout_forward", vanilla_dropout_test_scale_np_float64,
+                                              "out in test mode came back float64"),
+    "dropout_backward_np_float64_scale": ("dropout_backward", (dropout_backward_np_float64_scale,
+                                                               reference.dropout_forward), "dx came back float64"),
+    "polyak_starts_with_a_float64_copy": ("polyak_update", polyak_starts_with_a_float64_copy,
+                                          "the average started from w_avg=None came back float64"),
+    "polyak_np_float64_decay": ("polyak_update", polyak_np_float64_decay, "the new average came back float64"),
+})
