@@ -1,5 +1,6 @@
 """The verifier: which checks a test cell expects, how each request is answered and recorded, and
 when a cell's verdicts confirm its score."""
+import copy
 import os
 import socket
 import sys
@@ -245,3 +246,8 @@ def test_close_closes_every_kernel_channel():
     assert all(channel.fileno() == -1 for channel in verifier.channels)
     for end in ends:
         end.close()
+
+
+def test_a_deep_copy_is_the_verifier_itself():
+    verifier = Verifier(call_timeout=5)
+    assert copy.deepcopy({"verifier": verifier})["verifier"] is verifier
