@@ -77,8 +77,9 @@ claims: install
 	$(BIN)/python benchmarks/claims.py
 # Mutation testing (Cosmic Ray) of the references, the verifier, result storage, the CSV writers,
 # the gradient check and the hidden checks, each module against its own fast tests; prints the
-# per-module table and writes it to mutation/results/table.md. An hour or more, so not part of
-# `make test`. MUTATION_ARGS="--only autograder/checks" runs a part; see mutation/run.py.
+# per-module table and writes it to mutation/results/table.md. Half an hour without the checks,
+# hours with them, so not part of `make test`. MUTATION_ARGS="--only autograder/checks" runs a
+# part; see mutation/README.md.
 $(WITH_MUTATION): $(INSTALLED)
 	$(PIP) --quiet -e '.[test,mutation]'
 	touch $(WITH_MUTATION)
