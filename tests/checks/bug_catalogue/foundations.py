@@ -1,6 +1,8 @@
 """Typical student bugs in 00 Foundations, and correct formulations that differ from the reference.
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+``NEAR_MISSES``, in the same form, holds wrong answers close to right, at least one per exercise, so
+that a loosened tolerance or a skipped sub-check of the checks makes a test fail.
 Activations and preprocessing are checked as pairs, so their entries hold (forward, backward) and
 (fit, apply). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
 """
