@@ -1,7 +1,14 @@
 """The tests every hidden-check module gets: the reference passes, each catalogued bug fails with
 a message that names its exercise and holds the catalogue's words, each equivalent formulation
-passes, dtype slips keep their points with a note; the catalogue covers every exercise, seeds are
-fresh by default and an unimplemented function is reported as such. All on the same seeds."""
+passes, dtype slips keep their points with a note; the catalogue covers every exercise with bugs
+and near misses, seeds are fresh by default and an unimplemented function is reported as such.
+All on the same seeds.
+
+Near misses are wrong answers close to right (an epsilon off by a small factor, a term that matters
+only for a zero gradient or a first step, a slightly wrong default, an error of the size of a
+tolerance), each caught by a tight tolerance or by one particular sub-check: loosening the one or
+skipping the other makes a test fail.
+"""
 import pytest
 
 SEEDS = [0, 1, 2, 12345, 2**32 - 1]
@@ -21,15 +28,17 @@ def _unimplemented_like(answer):
     return _not_implemented
 
 
-def shared_tests(run_check, reference_for, exercises, bugs, equivalents, slips=None):
+def shared_tests(run_check, reference_for, exercises, bugs, near_misses, equivalents, slips=None):
     """The shared tests by name, for a test module to add to its globals.
 
     ``run_check(exercise, answer, seed)`` runs one check (``seed=None``: a fresh one);
-    ``reference_for(exercise)`` is the answer the check takes for the reference; ``bugs`` maps
-    name -> (exercise, answer, words), ``equivalents`` name -> (exercise, answer) and ``slips``
-    name -> (exercise, answer, words the note must hold).
+    ``reference_for(exercise)`` is the answer the check takes for the reference; ``bugs`` and
+    ``near_misses`` map name -> (exercise, answer, words of the failure), ``equivalents`` name ->
+    (exercise, answer) and ``slips`` name -> (exercise, answer, words the note must hold).
     """
     slips = slips or {}
+    assert not set(bugs) & set(near_misses), "a near miss is listed once, in near_misses"
+    every_bug = {**bugs, **near_misses}
 
     @pytest.mark.parametrize("seed", SEEDS)
     @pytest.mark.parametrize("exercise", exercises)
@@ -38,9 +47,9 @@ def shared_tests(run_check, reference_for, exercises, bugs, equivalents, slips=N
         assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all")
 
     @pytest.mark.parametrize("seed", SEEDS)
-    @pytest.mark.parametrize("bug", sorted(bugs))
+    @pytest.mark.parametrize("bug", sorted(every_bug))
     def test_catalogued_bug_fails(bug, seed):
-        exercise, function, words = bugs[bug]
+        exercise, function, words = every_bug[bug]
         with pytest.raises(AssertionError) as failure:
             run_check(exercise, function, seed)
         message = str(failure.value)
@@ -65,6 +74,7 @@ def shared_tests(run_check, reference_for, exercises, bugs, equivalents, slips=N
 
     def test_catalogue_covers_every_exercise():
         assert {exercise for exercise, _, _ in bugs.values()} == set(exercises)
+        assert {exercise for exercise, _, _ in near_misses.values()} == set(exercises)
 
     def test_seeds_are_fresh_by_default(capsys):
         verdicts = []

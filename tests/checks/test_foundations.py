@@ -7,7 +7,7 @@ from autograder.checks import foundations as checks
 from autograder.course import SOLUTIONS_DIR
 from autograder.reference import foundations as reference
 from cs_utils.gradient_check import eval_numerical_gradient_array, rel_error
-from tests.checks.bug_catalogue.foundations import BUGS, EQUIVALENTS
+from tests.checks.bug_catalogue.foundations import BUGS, EQUIVALENTS, NEAR_MISSES
 from tests.checks.check_harness import shared_tests
 
 PAIRS = {
@@ -62,7 +62,7 @@ def reference_for(exercise):
     return getattr(reference, SINGLE[exercise])
 
 
-globals().update(shared_tests(run_check, reference_for, EXERCISES, BUGS, EQUIVALENTS))
+globals().update(shared_tests(run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS))
 
 
 @pytest.mark.parametrize("exercise", ["xavier_init", "he_init", "sample_log_uniform", "random_search"])

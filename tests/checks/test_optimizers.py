@@ -3,7 +3,7 @@ import pytest
 
 from autograder.checks import optimizers as checks
 from autograder.reference import optimizers as reference
-from tests.checks.bug_catalogue.optimizers import BUGS, DTYPE_SLIPS, EQUIVALENTS
+from tests.checks.bug_catalogue.optimizers import BUGS, DTYPE_SLIPS, EQUIVALENTS, NEAR_MISSES
 from tests.checks.check_harness import shared_tests
 
 EXERCISES = [
@@ -18,7 +18,7 @@ def run_check(exercise, function, seed):
 
 
 globals().update(shared_tests(
-    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS, DTYPE_SLIPS))
+    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS, DTYPE_SLIPS))
 
 
 def test_exception_in_student_code_names_the_error():

@@ -5,7 +5,7 @@ import pytest
 from autograder.checks import regularization as checks
 from autograder.reference import regularization as reference
 from cs_utils.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
-from tests.checks.bug_catalogue.regularization import BUGS, DTYPE_SLIPS, EQUIVALENTS
+from tests.checks.bug_catalogue.regularization import BUGS, DTYPE_SLIPS, EQUIVALENTS, NEAR_MISSES
 from tests.checks.check_harness import shared_tests
 
 FORWARD_OF = {
@@ -42,7 +42,7 @@ def reference_for(exercise):
     return getattr(reference, exercise)
 
 
-globals().update(shared_tests(run_check, reference_for, EXERCISES, BUGS, EQUIVALENTS, DTYPE_SLIPS))
+globals().update(shared_tests(run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS, DTYPE_SLIPS))
 
 
 @pytest.mark.parametrize("exercise", ["dropout_forward", "dropconnect_forward", "stochastic_depth_forward",

@@ -15,7 +15,7 @@ from autograder.sandbox.site import write_stub_package
 from autograder.reference import transfer_learning as reference
 from autograder.sandbox.in_kernel.channel import Channel, ChannelClosed
 from autograder.checks.transfer_learning.probe import Probe
-from tests.checks.bug_catalogue.transfer_learning import BUGS, EQUIVALENTS
+from tests.checks.bug_catalogue.transfer_learning import BUGS, EQUIVALENTS, NEAR_MISSES
 from tests.checks.check_harness import shared_tests
 from tests.hostile.hostile_transfer_catalogue import FORGED_OBSERVATIONS
 
@@ -37,7 +37,7 @@ def _grad_mode_restored():
 
 
 globals().update(shared_tests(
-    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, EQUIVALENTS))
+    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS))
 
 
 def test_checks_leave_torch_random_state_alone():

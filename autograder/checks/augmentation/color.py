@@ -61,6 +61,9 @@ def check_color_jitter(color_jitter, seed=None):
     factors, offsets = _jitter_parameters(name, images, jittered, setting)
     _check_uniform(name, factors, 1 - contrast, 1 + contrast, "contrast factor", setting)
     _check_uniform(name, offsets, -brightness, brightness, "brightness offset", setting)
+    if abs(np.corrcoef(factors, offsets)[0, 1]) > 0.3:
+        fail(name, f"the contrast factor and the brightness offset of an image are correlated ({setting}): draw "
+                   "them independently")
 
     # The average of many jittered copies of one image is the image itself.
     copies = np.repeat(images[:1], 3000, axis=0)
@@ -194,5 +197,12 @@ def check_pca_color_augment(pca_color_augment, seed=None):
     gray = images_between(rng, (50, 3, 4, 1), 0.4, 0.6)
     gray_vals, gray_vecs = reference.fit_pca_color(_colour_data(rng, 5, 8, 1))
     assert_result(name, call(name, pca_color_augment, gray, gray_vals, gray_vecs, rng), gray.shape, gray.dtype,
-            "the result for one-channel images")
-    passed(name, 5, seed)
+                  "the result for one-channel images")
+
+    # The shifts of the default stay far inside [0, 1] for these images, so none is clipped.
+    default = call(name, pca_color_augment, images, eigvals, eigvecs, rng)
+    default_stds = (((default - images).mean(axis=(1, 2)) @ eigvecs) / eigvals).std(axis=0)
+    if np.any(np.abs(default_stds / 0.1 - 1) > 0.15):
+        fail(name, f"without a sigma argument the alphas have standard deviations {np.round(default_stds, 4)}: "
+                   "the default sigma=0.1 should be used")
+    passed(name, 6, seed)

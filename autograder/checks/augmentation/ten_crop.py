@@ -37,7 +37,7 @@ def check_ten_crop(ten_crop, seed=None):
         images = (images * 255).astype(dtype) if dtype == np.uint8 else images.astype(dtype)
         crops = call_unchanged(name, ten_crop, images, crop_size)
         assert_result(name, crops, (shape[0], 10, crop_size, crop_size, shape[3]), images.dtype,
-                f"the crops of {shape[1]}x{shape[2]} images")
+                      f"the crops of {shape[1]}x{shape[2]} images")
         expected = reference.ten_crop(images, crop_size)
         offsets = reference.ten_crop_offsets(shape[1], shape[2], crop_size, crop_size)
         for k in range(10):

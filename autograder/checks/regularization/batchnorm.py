@@ -164,7 +164,7 @@ def _check_batchnorm_backward(name, backward, forward, seed):
         x, gamma, beta = _batch(rng, num_examples, num_features)
         eps = float(rng.choice([1e-5, 0.1]))
         out, cache = forward_for_backward(name, forward_name, forward, x, gamma, beta,
-                                           {"mode": "train", "eps": eps})
+                                          {"mode": "train", "eps": eps})
         expected_out, ref_cache = reference.batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": eps})
         if not close(out, expected_out, RTOL[np.float64]):
             fail(name, f"the backward pass is checked through the cache of your {forward_name}, whose training-mode "

@@ -115,7 +115,7 @@ def check_stochastic_depth_backward(stochastic_depth_backward, stochastic_depth_
         param = {"survival": survival, "mode": mode, **({"seed": draw_seed(rng)} if seeded else {})}
         out, cache = forward_for_backward(name, forward_name, stochastic_depth_forward, x, w, b, param)
         forward_for_backward(name, forward_name, stochastic_depth_forward, x, w, b,
-                              {"survival": survival, "mode": mode})
+                             {"survival": survival, "mode": mode})
         if mode == "train":
             gate = _gates(name, x, w, b, np.asarray(out, dtype=np.float64), survival,
                           f"the cache comes from your {forward_name}, whose training-mode output is wrong")

@@ -12,6 +12,8 @@ from autograder.checks.transfer_learning import probe
 from autograder.sandbox.in_kernel.channel import Proxy
 
 CPU = torch.device("cpu")
+# Tolerances of values PyTorch computes in float32, where the order of the operations may differ.
+RTOL, ATOL = 1e-4, 1e-6
 
 
 def observer_of(function):
@@ -51,7 +53,7 @@ def image_shape(rng):
     return (3, size, size)
 
 
-def near(actual, expected, rtol=1e-4, atol=1e-6):
+def near(actual, expected, rtol=RTOL, atol=ATOL):
     return abs(float(actual) - float(expected)) <= atol + rtol * abs(float(expected))
 
 

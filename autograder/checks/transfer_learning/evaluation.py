@@ -5,7 +5,9 @@ import torch
 from autograder.checks._common import call, fail, fresh_rng, passed
 from autograder.checks.transfer_learning import probe
 from autograder.checks.transfer_learning._shared import (
+    ATOL,
     CPU,
+    RTOL,
     assert_forward_calls,
     assert_grad_mode_restored,
     assert_moves,
@@ -131,7 +133,7 @@ def check_extract_features(extract_features, seed=None):
         if tuple(labels["shape"]) != tuple(expected_labels.shape) or labels["dtype"] != "int64" \
                 or not np.array_equal(labels["values"], expected_labels.numpy()):
             fail(name, "labels should be the loader's labels, int64 of shape (N,), in the loader's order")
-        if not np.allclose(features["values"], expected_features.numpy(), rtol=1e-4, atol=1e-6):
+        if not np.allclose(features["values"], expected_features.numpy(), rtol=RTOL, atol=ATOL):
             fail(name, "the features differ from the backbone's outputs in eval mode, batch by batch in "
                        "the loader's order")
         if seen["grads_left"]:

@@ -8,6 +8,9 @@ from autograder.checks.transfer_learning._shared import (
     torch_seed,
 )
 
+# The optimizer holds the hyper-parameters it was given, so they may differ only by rounding.
+RATE_RTOL = 1e-9
+
 
 def _optimizer_case(name, observer, rng, frozen, kwargs, description):
     """frozen: "none", "lowest" (the first conv and batch norm) or "backbone" (everything but fc)."""
@@ -49,30 +52,30 @@ def _optimizer_case(name, observer, rng, frozen, kwargs, description):
         fail(name, f"a parameter group has no numeric learning rate {setting}")
     head_rates = [rates[key] for key, is_head in trainable if is_head]
     backbone_rates = [rates[key] for key, is_head in trainable if not is_head]
-    if head_rates and backbone_rates and all(near(r, learning_rate * factor, 1e-9, 0.0) for r in head_rates) \
-            and all(near(r, learning_rate, 1e-9, 0.0) for r in backbone_rates):
+    if head_rates and backbone_rates and all(near(r, learning_rate * factor, RATE_RTOL, 0.0) for r in head_rates) \
+            and all(near(r, learning_rate, RATE_RTOL, 0.0) for r in backbone_rates):
         fail(name, f"the head has learning rate {learning_rate * factor:.4g} and the pretrained layers "
                    f"{learning_rate:.4g} {setting}: the two rates are swapped")
     for key, is_head in trainable:
         rate = rates[key]
-        if is_head and not near(rate, learning_rate, 1e-9, 0.0):
-            fail(name, f"the head parameter {key} has learning rate {rate:.4g}, expected the base learning "
-                       f"rate {learning_rate:.4g} {setting}")
-        if not is_head and not near(rate, learning_rate * factor, 1e-9, 0.0):
-            if near(rate, learning_rate, 1e-9, 0.0):
+        if is_head and not near(rate, learning_rate, RATE_RTOL, 0.0):
+            fail(name, f"the head parameter {key} has learning rate {rate!r}, expected the base learning "
+                       f"rate {learning_rate!r} {setting}")
+        if not is_head and not near(rate, learning_rate * factor, RATE_RTOL, 0.0):
+            if near(rate, learning_rate, RATE_RTOL, 0.0):
                 hint = "the same learning rate everywhere? The pretrained layers should move more slowly"
-            elif near(rate, learning_rate * 0.1, 1e-9, 0.0):
+            elif near(rate, learning_rate * 0.1, RATE_RTOL, 0.0):
                 hint = "is backbone_lr_factor ignored (a fixed 0.1)?"
-            elif near(rate, learning_rate / factor, 1e-9, 0.0):
+            elif near(rate, learning_rate / factor, RATE_RTOL, 0.0):
                 hint = "that is learning_rate / backbone_lr_factor: multiply, the factor is below 1"
             else:
                 hint = "use learning_rate * backbone_lr_factor"
-            fail(name, f"the pretrained (backbone) parameter {key} has learning rate {rate:.4g}, expected "
-                       f"{learning_rate * factor:.4g} {setting}: {hint}")
+            fail(name, f"the pretrained (backbone) parameter {key} has learning rate {rate!r}, expected "
+                       f"{learning_rate * factor!r} {setting}: {hint}")
         group = group_of[key]
-        if group["momentum"] is None or not near(group["momentum"], momentum, rtol=1e-9, atol=0.0):
+        if group["momentum"] is None or not near(group["momentum"], momentum, rtol=RATE_RTOL, atol=0.0):
             fail(name, f"the group of {key} has momentum {group['momentum']}, expected {momentum:.4g} {setting}")
-        if group["weight_decay"] is None or not near(group["weight_decay"], weight_decay, rtol=1e-9, atol=0.0):
+        if group["weight_decay"] is None or not near(group["weight_decay"], weight_decay, rtol=RATE_RTOL, atol=0.0):
             fail(name, f"the group of {key} has weight_decay {group['weight_decay']}, expected "
                        f"{weight_decay:.4g} {setting}")
 

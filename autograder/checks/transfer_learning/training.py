@@ -6,7 +6,9 @@ import torch.nn.functional as F
 from autograder.checks._common import call, fail, fresh_rng, log_uniform, passed
 from autograder.checks.transfer_learning import probe
 from autograder.checks.transfer_learning._shared import (
+    ATOL,
     CPU,
+    RTOL,
     assert_forward_calls,
     assert_moves,
     describe_model,
@@ -33,7 +35,7 @@ def _batch_gradients(model, batches):
 
 def _grads_close(actual, expected):
     return len(actual) == len(expected) and all(
-        a is not None and np.shape(a) == np.shape(e) and np.allclose(a, e, rtol=1e-4, atol=1e-6)
+        a is not None and np.shape(a) == np.shape(e) and np.allclose(a, e, rtol=RTOL, atol=ATOL)
         for a, e in zip(actual, expected))
 
 
@@ -93,7 +95,7 @@ def check_train_one_epoch(train_one_epoch, seed=None):
         expected_loss = reference.train_one_epoch(reference_model, batches,
                                                   torch.optim.SGD(reference_model.parameters(), **hyper), CPU)
         for key, expected in reference_model.named_parameters():
-            if not np.allclose(seen["state"][key], expected.detach().numpy(), rtol=1e-4, atol=1e-6):
+            if not np.allclose(seen["state"][key], expected.detach().numpy(), rtol=RTOL, atol=ATOL):
                 fail(name, f"after one epoch the parameter {key} differs from the expected one: one "
                            "optimizer.step() per batch on the mean cross-entropy of that batch")
         if not near(loss, expected_loss):

@@ -1,6 +1,8 @@
 """Typical student bugs in 03 Data augmentation, and correct formulations that differ from the reference.
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+``NEAR_MISSES``, in the same form, holds wrong answers close to right, at least one per exercise, so
+that a loosened tolerance or a skipped sub-check of the checks makes a test fail.
 ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
 ``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct answer
 whose result for float32 inputs comes back float64: it keeps the points, and the note names it.
@@ -682,4 +684,404 @@ BUGS.update({
     "ten_crop_unflipped_twice": ("ten_crop", ten_crop_unflipped_twice, 'mirror image'),
     "predict_sums_crops": ("predict_ten_crop", predict_sums_crops, 'mean over the 10 crops'),
     "predict_max_over_crops": ("predict_ten_crop", predict_max_over_crops, 'mean over the 10 crops'),
+})
+
+
+# --- near misses: close to right, caught only by tight tolerances or one specific sub-check ------
+
+def flip_through_float(images, rng, p=0.5):
+    return reference.random_horizontal_flip(images.astype(np.float64), rng, p)
+
+
+def crop_left_offset_range_of_the_height(images, rng, padding=4, crop_size=None):
+    num_images, height, width, _ = images.shape
+    crop_height, crop_width = (height, width) if crop_size is None else (crop_size, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    top = rng.integers(0, height + 2 * padding - crop_height + 1, size=num_images)
+    left = rng.integers(0, height + 2 * padding - crop_height + 1, size=num_images)
+    return np.stack([padded[n, t:t + crop_height, l:l + crop_width] for n, (t, l) in enumerate(zip(top, left))])
+
+
+def scale_crop_square_offset_range(images, rng, scale_range, crop_size):
+    num_images, height, width, channels = images.shape
+    lengths = rng.integers(scale_range[0], scale_range[1] + 1, size=num_images)
+    crops = np.empty((num_images, crop_size, crop_size, channels), dtype=images.dtype)
+    for n, length in enumerate(lengths):
+        resized = resize_bilinear(images[n:n + 1], *reference.scaled_size(height, width, length))[0]
+        top, left = rng.integers(0, length - crop_size + 1, size=2)
+        crops[n] = resized[top:top + crop_size, left:left + crop_size]
+    return crops
+
+
+def jitter_clips_only_the_top(images, rng, brightness=0.2, contrast=0.2):
+    shape = (len(images), 1, 1, 1)
+    factor = rng.uniform(1 - contrast, 1 + contrast, size=shape)
+    offset = rng.uniform(-brightness, brightness, size=shape)
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return np.minimum(mean + factor * (images - mean) + offset, 1.0).astype(images.dtype)
+
+
+def pca_fit_centres_each_image(images):
+    pixels = (images - images.mean(axis=(1, 2), keepdims=True)).reshape(-1, images.shape[-1]).astype(np.float64)
+    eigvals, eigvecs = np.linalg.eigh(pixels.T @ pixels / len(pixels))
+    return eigvals[::-1], eigvecs[:, ::-1]
+
+
+def pca_augment_default_sigma_02(images, eigvals, eigvecs, rng, sigma=0.2):
+    return reference.pca_color_augment(images, eigvals, eigvecs, rng, sigma)
+
+
+def warp_centre_at_half_size(images, matrices):
+    num_images, height, width, _ = images.shape
+    centre = np.array([height / 2, width / 2])
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    targets = np.stack([rows, cols], axis=-1).reshape(-1, 2) - centre
+    sources = np.einsum("nij,npj->npi", np.linalg.inv(matrices[:, :, :2]), targets[None] - matrices[:, None, :, 2])
+    sources = (sources + centre).reshape(num_images, height, width, 2)
+    return bilinear_sample(images, sources[..., 0], sources[..., 1]).astype(images.dtype)
+
+
+def affine_symmetric_shear(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.1):
+    _, matrices = reference.random_affine(images, rng, max_translation, max_rotation, max_shear, max_stretch)
+    if max_shear:
+        shears = rng.uniform(-max_shear, max_shear, size=len(images))
+        matrices[:, 0, 1] += shears
+        matrices[:, 1, 0] += shears
+    return reference.warp_affine(images, matrices), matrices
+
+
+def ten_crop_mirrors_from_the_mirrored_image(images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    crops[:, 5:] = reference.ten_crop(images[:, :, ::-1], crop_size)[:, :5]
+    return crops
+
+
+def predict_averages_log_probabilities(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    n = len(images)
+    log_mean = np.log(predict_proba(crops.reshape(n * 10, *crops.shape[2:]))).reshape(n, 10, -1).mean(axis=1)
+    return np.exp(log_mean) / np.exp(log_mean).sum(axis=1, keepdims=True)
+
+
+NEAR_MISSES = {
+    "flip_through_float": ("random_horizontal_flip", flip_through_float, "should keep the input's dtype (uint8)"),
+    "crop_left_offset_range_of_the_height": ("random_crop", crop_left_offset_range_of_the_height,
+                                             "largest valid left offset"),
+    "scale_crop_square_offset_range": ("random_scale_crop", scale_crop_square_offset_range, "largest valid"),
+    "jitter_clips_only_the_top": ("color_jitter", jitter_clips_only_the_top, "clip them to [0, 1]"),
+    "pca_fit_centres_each_image": ("fit_pca_color", pca_fit_centres_each_image, "covariance of all pixel colours"),
+    "pca_augment_default_sigma_02": ("pca_color_augment", pca_augment_default_sigma_02, "the default sigma=0.1"),
+    "warp_centre_at_half_size": ("warp_affine", warp_centre_at_half_size, "general affine map"),
+    "affine_symmetric_shear": ("random_affine", affine_symmetric_shear, "should be a shear"),
+    "ten_crop_mirrors_from_the_mirrored_image": ("ten_crop", ten_crop_mirrors_from_the_mirrored_image,
+                                                 "crops[:, 5]"),
+    "predict_averages_log_probabilities": ("predict_ten_crop", predict_averages_log_probabilities,
+                                           "mean over the 10 crops"),
+}
+
+
+def jitter_one_draw_for_both(images, rng, brightness=0.2, contrast=0.2):
+    u = rng.uniform(-1, 1, size=(len(images), 1, 1, 1))
+    mean = images.mean(axis=(1, 2, 3), keepdims=True)
+    return np.clip(mean + (1 + contrast * u) * (images - mean) + brightness * u, 0, 1).astype(images.dtype)
+
+
+def scale_crop_resizes_in_float32(images, rng, scale_range, crop_size):
+    return reference.random_scale_crop(images.astype(np.float32), rng, scale_range, crop_size).astype(images.dtype)
+
+
+def jitter_in_float32(images, rng, brightness=0.2, contrast=0.2):
+    return reference.color_jitter(images.astype(np.float32), rng, brightness, contrast).astype(images.dtype)
+
+
+def warp_positions_in_float32(images, matrices):
+    num_images, height, width, _ = images.shape
+    centre = np.array([(height - 1) / 2, (width - 1) / 2], dtype=np.float32)
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    targets = np.stack([rows, cols], axis=-1).reshape(-1, 2).astype(np.float32) - centre
+    inverse = np.linalg.inv(matrices[:, :, :2]).astype(np.float32)
+    sources = np.einsum("nij,npj->npi", inverse, targets[None] - matrices[:, None, :, 2].astype(np.float32)) + centre
+    sources = sources.reshape(num_images, height, width, 2).astype(np.float64)
+    return bilinear_sample(images, sources[..., 0], sources[..., 1]).astype(images.dtype)
+
+
+def affine_returns_float32_matrices(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                    max_stretch=0.1):
+    warped, matrices = reference.random_affine(images, rng, max_translation, max_rotation, max_shear, max_stretch)
+    return warped, matrices.astype(np.float32)
+
+
+def predict_in_float32(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    n = len(images)
+    probabilities = predict_proba(crops.reshape(n * 10, *crops.shape[2:])).astype(np.float32)
+    return probabilities.reshape(n, 10, -1).mean(axis=1).astype(np.float64)
+
+
+def flip_default_p_03(images, rng, p=0.3):
+    return reference.random_horizontal_flip(images, rng, p)
+
+
+def jitter_default_contrast_04(images, rng, brightness=0.2, contrast=0.4):
+    return reference.color_jitter(images, rng, brightness, contrast)
+
+
+def jitter_default_brightness_01(images, rng, brightness=0.1, contrast=0.2):
+    return reference.color_jitter(images, rng, brightness, contrast)
+
+
+def affine_default_stretch_02(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.2):
+    return reference.random_affine(images, rng, max_translation, max_rotation, max_shear, max_stretch)
+
+
+NEAR_MISSES.update({
+    "jitter_one_draw_for_both": ("color_jitter", jitter_one_draw_for_both, "correlated"),
+    "scale_crop_resizes_in_float32": ("random_scale_crop", scale_crop_resizes_in_float32,
+                                      "is not a window of its image resized"),
+    "jitter_in_float32": ("color_jitter", jitter_in_float32, "is not one contrast change"),
+    "warp_positions_in_float32": ("warp_affine", warp_positions_in_float32, "general affine map"),
+    "affine_returns_float32_matrices": ("random_affine", affine_returns_float32_matrices,
+                                        "not warp_affine(images, matrices) of the returned matrices"),
+    "predict_in_float32": ("predict_ten_crop", predict_in_float32, "mean over the 10 crops"),
+    "flip_default_p_03": ("random_horizontal_flip", flip_default_p_03, "with p=0.5 a fraction"),
+    "jitter_default_contrast_04": ("color_jitter", jitter_default_contrast_04, "defaults brightness=0.2, contrast=0.2"),
+    "jitter_default_brightness_01": ("color_jitter", jitter_default_brightness_01,
+                                     "defaults brightness=0.2, contrast=0.2"),
+    "affine_default_stretch_02": ("random_affine", affine_default_stretch_02, "with the defaults (max_stretch=0.1)"),
+})
+
+
+# --- bugs that only one sub-check reports (malformed results, inputs changed, off by one, `or`) --
+
+def affine_fills_with_nan(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.1):
+    warped, matrices = reference.random_affine(images, rng, max_translation, max_rotation, max_shear, max_stretch)
+    coverage = reference.warp_affine(np.ones(images.shape[:3] + (1,)), matrices)
+    return np.where(coverage > 0, warped, np.nan).astype(images.dtype), matrices
+
+
+def flip_p_or_default(images, rng, p=0.5):
+    return reference.random_horizontal_flip(images, rng, p or 0.5)
+
+
+def flip_die_includes_zero(images, rng, p=0.5):
+    flip = rng.integers(0, 100, size=len(images)) <= 100 * p
+    flipped = images.copy()
+    flipped[flip] = images[flip, :, ::-1]
+    return flipped
+
+
+def flip_die_from_one(images, rng, p=0.5):
+    flip = rng.integers(1, 101, size=len(images)) < 100 * p
+    flipped = images.copy()
+    flipped[flip] = images[flip, :, ::-1]
+    return flipped
+
+
+def _windows(padded, tops, lefts, height, width):
+    return np.stack([padded[n, t:t + height, l:l + width] for n, (t, l) in enumerate(zip(tops, lefts))])
+
+
+def crop_offsets_from_one(images, rng, padding=4, crop_size=None):
+    num_images, height, width, _ = images.shape
+    crop_height, crop_width = (height, width) if crop_size is None else (crop_size, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    tops = rng.integers(1, height + 2 * padding - crop_height + 1, size=num_images)
+    lefts = rng.integers(1, width + 2 * padding - crop_width + 1, size=num_images)
+    tops[tops > height + 2 * padding - crop_height] = 0
+    lefts[lefts > width + 2 * padding - crop_width] = 0
+    return _windows(padded, tops, lefts, crop_height, crop_width)
+
+
+def crop_size_resizes(images, rng, padding=4, crop_size=None):
+    if crop_size is None:
+        return reference.random_crop(images, rng, padding)
+    return resize_bilinear(images, crop_size, crop_size).astype(images.dtype)
+
+
+def crop_clipped_to_unit_range(images, rng, padding=4, crop_size=None):
+    return np.clip(reference.random_crop(images, rng, padding, crop_size), 0, 1).astype(images.dtype)
+
+
+def scale_crop_offsets_from_one(images, rng, scale_range, crop_size):
+    num_images, height, width, channels = images.shape
+    lengths = rng.integers(scale_range[0], scale_range[1] + 1, size=num_images)
+    crops = np.empty((num_images, crop_size, crop_size, channels), dtype=images.dtype)
+    for n, length in enumerate(lengths):
+        resized = resize_bilinear(images[n:n + 1], *reference.scaled_size(height, width, length))[0]
+        top = rng.integers(1, resized.shape[0] - crop_size + 1) if resized.shape[0] > crop_size else 0
+        left = rng.integers(1, resized.shape[1] - crop_size + 1) if resized.shape[1] > crop_size else 0
+        crops[n] = resized[top:top + crop_size, left:left + crop_size]
+    return crops
+
+
+def jitter_ignores_brightness(images, rng, brightness=0.2, contrast=0.2):
+    return reference.color_jitter(images, rng, 0.2, contrast)
+
+
+def jitter_ranges_or_defaults(images, rng, brightness=0.2, contrast=0.2):
+    return reference.color_jitter(images, rng, brightness or 0.2, contrast or 0.2)
+
+
+def pca_fit_returns_a_list(images):
+    return list(reference.fit_pca_color(images))
+
+
+def pca_fit_eigenvalues_as_diagonal_matrix(images):
+    eigvals, eigvecs = reference.fit_pca_color(images)
+    return np.diag(eigvals), eigvecs
+
+
+def pca_sorts_eigvals_in_place(images, eigvals, eigvecs, rng, sigma=0.1):
+    eigvals.sort()
+    return reference.pca_color_augment(images, eigvals[::-1], eigvecs, rng, sigma)
+
+
+def pca_sigma_or_default(images, eigvals, eigvecs, rng, sigma=0.1):
+    return reference.pca_color_augment(images, eigvals, eigvecs, rng, sigma or 0.1)
+
+
+def warp_clips_positions_inside(images, matrices):
+    num_images, height, width, _ = images.shape
+    centre = np.array([(height - 1) / 2, (width - 1) / 2])
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    targets = np.stack([rows, cols], axis=-1).reshape(-1, 2) - centre
+    sources = np.einsum("nij,npj->npi", np.linalg.inv(matrices[:, :, :2]), targets[None] - matrices[:, None, :, 2])
+    sources = (sources + centre).reshape(num_images, height, width, 2)
+    rows_in, cols_in = np.clip(sources[..., 0], 0, height - 2), np.clip(sources[..., 1], 0, width - 2)
+    return bilinear_sample(images, rows_in, cols_in).astype(images.dtype)
+
+
+def warp_negates_translation_in_place(images, matrices):
+    matrices[:, :, 2] *= -1
+    linear, inverse_shift = matrices[:, :, :2], matrices[:, :, 2:]
+    return reference.warp_affine(images, np.concatenate([linear, -inverse_shift], axis=2))
+
+
+def affine_returns_a_list(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.1):
+    return list(reference.random_affine(images, rng, max_translation, max_rotation, max_shear, max_stretch))
+
+
+def affine_homogeneous_matrices(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                max_stretch=0.1):
+    warped, matrices = reference.random_affine(images, rng, max_translation, max_rotation, max_shear, max_stretch)
+    bottom = np.tile([[[0.0, 0.0, 1.0]]], (len(matrices), 1, 1))
+    return warped, np.concatenate([matrices, bottom], axis=1)
+
+
+def affine_stretch_or_default(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.1):
+    return reference.random_affine(images, rng, max_translation, max_rotation, max_shear, max_stretch or 0.1)
+
+
+def _affine_with(images, rng, matrices_of, **kwargs):
+    _, matrices = reference.random_affine(images, rng, **kwargs)
+    matrices = matrices_of(matrices, rng)
+    return reference.warp_affine(images, matrices), matrices
+
+
+def _rotations(angles):
+    cos, sin = np.cos(angles), np.sin(angles)
+    return np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], axis=1)
+
+
+def affine_small_angle_rotation(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                max_stretch=0.1):
+    _, matrices = reference.random_affine(images, rng, max_translation, 0.0, max_shear, max_stretch)
+    angles = np.deg2rad(rng.uniform(-max_rotation, max_rotation, size=len(images)))
+    ones = np.ones_like(angles)
+    first_order = np.stack([np.stack([ones, -angles], -1), np.stack([angles, ones], -1)], axis=1)
+    matrices[:, :, :2] = first_order @ matrices[:, :, :2]
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_one_translation_draw(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                max_stretch=0.1):
+    def shared_draw(matrices, rng):
+        height, width = images.shape[1:3]
+        u = rng.uniform(-max_translation, max_translation, size=len(matrices))
+        matrices[:, :, 2] = np.stack([u * height, u * width], axis=1)
+        return matrices
+    return _affine_with(images, rng, shared_draw, max_translation=max_translation, max_rotation=max_rotation,
+                        max_shear=max_shear, max_stretch=max_stretch)
+
+
+def affine_shear_as_an_angle(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2, max_stretch=0.1):
+    _, matrices = reference.random_affine(images, rng, max_translation, max_rotation, 0.0, max_stretch)
+    shear = np.eye(2)[None].repeat(len(images), axis=0)
+    shear[:, 1, 0] = np.tan(np.deg2rad(rng.uniform(-max_shear, max_shear, size=len(images))))
+    matrices[:, :, :2] = matrices[:, :, :2] @ shear
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_stretch_along_a_random_axis(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                       max_stretch=0.1):
+    _, matrices = reference.random_affine(images, rng, max_translation, max_rotation, max_shear, 0.0)
+    axes = _rotations(rng.uniform(0, np.pi, size=len(images)))
+    factors = rng.uniform(1 - max_stretch, 1 + max_stretch, size=(len(images), 2))
+    stretch = axes @ (factors[:, :, None] * np.transpose(axes, (0, 2, 1)))
+    matrices[:, :, :2] = matrices[:, :, :2] @ stretch
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_area_preserving_stretch(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                   max_stretch=0.1):
+    _, matrices = reference.random_affine(images, rng, max_translation, max_rotation, max_shear, 0.0)
+    rows = rng.uniform(1 - max_stretch, 1 + max_stretch, size=len(images))
+    matrices[:, :, :2] = matrices[:, :, :2] @ (np.eye(2) * np.stack([rows, 1 / rows], axis=1)[:, None, :])
+    return reference.warp_affine(images, matrices), matrices
+
+
+def affine_translation_of_half_the_size(images, rng, max_translation=0.1, max_rotation=15.0, max_shear=0.2,
+                                        max_stretch=0.1):
+    def halve(matrices, rng):
+        matrices[:, :, 2] /= 2
+        return matrices
+    return _affine_with(images, rng, halve, max_translation=max_translation, max_rotation=max_rotation,
+                        max_shear=max_shear, max_stretch=max_stretch)
+
+
+def predict_keepdims(predict_proba, images, crop_size):
+    return reference.predict_ten_crop(predict_proba, images, crop_size)[:, None, :]
+
+
+def predict_on_the_five_unflipped_crops(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)[:, :5]
+    n = len(images)
+    return predict_proba(crops.reshape(n * 5, *crops.shape[2:])).reshape(n, 5, -1).mean(axis=1)
+
+
+BUGS.update({
+    "affine_fills_with_nan": ("random_affine", affine_fills_with_nan, "contains NaN or inf"),
+    "flip_p_or_default": ("random_horizontal_flip", flip_p_or_default, "with p=0 no image may change"),
+    "flip_die_includes_zero": ("random_horizontal_flip", flip_die_includes_zero, "with p=0 no image may change"),
+    "flip_die_from_one": ("random_horizontal_flip", flip_die_from_one, "with p=1 every image should be mirrored"),
+    "crop_offsets_from_one": ("random_crop", crop_offsets_from_one, "offset 0"),
+    "crop_size_resizes": ("random_crop", crop_size_resizes, "is not a window of its image (padding=0"),
+    "crop_clipped_to_unit_range": ("random_crop", crop_clipped_to_unit_range,
+                                   "the crops of uint8 images are not windows"),
+    "scale_crop_offsets_from_one": ("random_scale_crop", scale_crop_offsets_from_one, "offset 0"),
+    "jitter_ignores_brightness": ("color_jitter", jitter_ignores_brightness, "brightness offset ranged"),
+    "jitter_ranges_or_defaults": ("color_jitter", jitter_ranges_or_defaults,
+                                  "with brightness=0 and contrast=0 the images should not change"),
+    "pca_fit_returns_a_list": ("fit_pca_color", pca_fit_returns_a_list, "should return a tuple"),
+    "pca_fit_eigenvalues_as_diagonal_matrix": ("fit_pca_color", pca_fit_eigenvalues_as_diagonal_matrix,
+                                               "eigvals should have shape"),
+    "pca_sorts_eigvals_in_place": ("pca_color_augment", pca_sorts_eigvals_in_place,
+                                   "the input eigvals was modified in place"),
+    "pca_sigma_or_default": ("pca_color_augment", pca_sigma_or_default, "with sigma=0 the images should not change"),
+    "warp_clips_positions_inside": ("warp_affine", warp_clips_positions_inside, "should return the input unchanged"),
+    "warp_negates_translation_in_place": ("warp_affine", warp_negates_translation_in_place,
+                                          "the input matrices was modified in place"),
+    "affine_returns_a_list": ("random_affine", affine_returns_a_list, "should return a tuple (warped, matrices)"),
+    "affine_homogeneous_matrices": ("random_affine", affine_homogeneous_matrices, "shape (300, 2, 3)"),
+    "affine_stretch_or_default": ("random_affine", affine_stretch_or_default, "should be the identity"),
+    "affine_small_angle_rotation": ("random_affine", affine_small_angle_rotation, "pure rotation"),
+    "affine_one_translation_draw": ("random_affine", affine_one_translation_draw, "translations are correlated"),
+    "affine_shear_as_an_angle": ("random_affine", affine_shear_as_an_angle, "shear factor of 300 images never exceeded"),
+    "affine_stretch_along_a_random_axis": ("random_affine", affine_stretch_along_a_random_axis, "should be diagonal"),
+    "affine_area_preserving_stretch": ("random_affine", affine_area_preserving_stretch, "stretch factor - 1 reached"),
+    "affine_translation_of_half_the_size": ("random_affine", affine_translation_of_half_the_size,
+                                            "translation (pixels) of 300 images never exceeded"),
+    "predict_keepdims": ("predict_ten_crop", predict_keepdims, "should return an array of shape (N, K)"),
+    "predict_on_the_five_unflipped_crops": ("predict_ten_crop", predict_on_the_five_unflipped_crops,
+                                            "should see all 10 crops"),
 })

@@ -1,6 +1,8 @@
 """Typical student bugs in 00 Foundations, and correct formulations that differ from the reference.
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+``NEAR_MISSES``, in the same form, holds wrong answers close to right, at least one per exercise, so
+that a loosened tolerance or a skipped sub-check of the checks makes a test fail.
 Activations and preprocessing are checked as pairs, so their entries hold (forward, backward) and
 (fit, apply). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
 """
@@ -537,12 +539,14 @@ def coarse_in_place(results, space, top_k):
 
 
 BUGS = {
-    "sigmoid_exp_ratio_overflows": ("sigmoid", (sigmoid_exp_ratio_forward, reference.sigmoid_backward), "overflow"),
+    "sigmoid_exp_ratio_overflows": ("sigmoid", (sigmoid_exp_ratio_forward, reference.sigmoid_backward),
+                                    "out has NaN or inf for inputs as large as |x| = 800"),
     "sigmoid_backward_from_x": ("sigmoid", (sigmoid_forward_caches_x, sigmoid_backward_from_x), "dx differs"),
     "sigmoid_backward_without_dout": ("sigmoid", (reference.sigmoid_forward, sigmoid_backward_without_dout),
                                       "chain rule"),
     "sigmoid_wrong_sign": ("sigmoid", (sigmoid_forward_wrong_sign, reference.sigmoid_backward), "out differs"),
-    "tanh_from_exponentials": ("tanh", (tanh_from_exponentials, reference.tanh_backward), "overflow"),
+    "tanh_from_exponentials": ("tanh", (tanh_from_exponentials, reference.tanh_backward),
+                               "out has NaN or inf for inputs as large as |x| = 800"),
     "tanh_backward_missing_square": ("tanh", (reference.tanh_forward, tanh_backward_missing_square), "1 - tanh(x)**2"),
     "tanh_backward_as_sigmoid": ("tanh", (reference.tanh_forward, tanh_backward_as_sigmoid), "dx differs"),
     "leaky_relu_hard_coded_alpha": ("leaky_relu", (leaky_relu_hard_coded_alpha, reference.leaky_relu_backward),
@@ -924,7 +928,7 @@ def coarse_at_least_two_configs(results, space, top_k):
 
 NEAR_MISSES = {
     "sigmoid_clipped_at_15": ("sigmoid", (sigmoid_clipped_at_15, reference.sigmoid_backward),
-                              "for inputs as large as |x| = 800"),
+                              "out differs from 1 / (1 + exp(-x)) for inputs as large as |x| = 800"),
     "tanh_in_float32": ("tanh", (tanh_in_float32, reference.tanh_backward), "out differs from tanh(x)"),
     "leaky_relu_default_alpha_002": ("leaky_relu", (leaky_relu_default_alpha_002, reference.leaky_relu_backward),
                                      "the default alpha=0.01"),

@@ -1,6 +1,8 @@
 """Typical student bugs in 01 Optimizers, and correct formulations that differ from the reference.
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+``NEAR_MISSES``, in the same form, holds wrong answers close to right, at least one per exercise, so
+that a loosened tolerance or a skipped sub-check of the checks makes a test fail.
 ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
 ``DTYPE_SLIPS`` maps a name to (exercise, implementation, words of the note) of a correct rule whose
 update of float32 weights comes back float64: it keeps the points, and the note names the cause.

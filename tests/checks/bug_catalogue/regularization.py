@@ -1,6 +1,8 @@
 """Typical student bugs in 02 Regularization, and correct formulations that differ from the reference.
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+``NEAR_MISSES``, in the same form, holds wrong answers close to right, at least one per exercise, so
+that a loosened tolerance or a skipped sub-check of the checks makes a test fail.
 Backward exercises are checked with the student's forward pass, so their entries are pairs
 (backward, forward). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct
 alternative, again with (backward, forward) pairs for backward exercises.

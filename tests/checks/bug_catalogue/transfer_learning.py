@@ -1,6 +1,8 @@
 """Typical student bugs in 04 Transfer learning, and correct formulations that differ from the reference.
 
 ``BUGS`` maps a bug name to (exercise, implementation, words the failure message should contain).
+``NEAR_MISSES``, in the same form, holds wrong answers close to right, at least one per exercise, so
+that a loosened tolerance or a skipped sub-check of the checks makes a test fail.
 ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
 """
 import torch
@@ -348,7 +350,7 @@ BUGS = {
     "batch norm left trainable": ("freeze_backbone", freeze_only_weight_layers, "batch-norm"),
     "frozen head not unfrozen": ("freeze_backbone", freeze_leaves_frozen_head, "even if it was frozen"),
     "eval mode instead of freezing": ("freeze_backbone", freeze_by_eval_mode, "still trainable"),
-    "wrong head size": ("replace_head", head_keeps_old_size, "one output per class"),
+    "wrong head size": ("replace_head", head_keeps_old_size, "the new head has"),
     "new head frozen": ("replace_head", head_frozen, "not trainable"),
     "new head in float32": ("replace_head", head_default_dtype, "dtype"),
     "replace_head unfreezes the backbone": ("replace_head", head_unfreezes_backbone, "requires_grad flag"),
@@ -584,4 +586,291 @@ BUGS.update({
     "evaluate_swapped": ("evaluate", evaluate_swapped, 'swapped'),
     "features_reversed_order": ("extract_features", features_reversed_order, "in the loader's order"),
     "features_as_lists": ("extract_features", features_as_lists, 'should be tensors'),
+})
+
+
+# --- near misses: close to right, caught only by tight tolerances or one specific sub-check ------
+
+def device_prints_cuda_always():
+    print("device: cuda")
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def freeze_features_only(model):
+    for parameter in model.features.parameters():
+        parameter.requires_grad_(False)
+    for parameter in model.fc.parameters():
+        parameter.requires_grad_(True)
+    return model
+
+
+def head_reset_in_place_when_size_matches(model, num_classes):
+    if model.fc.out_features == num_classes:
+        model.fc.reset_parameters()
+        return model
+    return reference.replace_head(model, num_classes)
+
+
+def optimizer_default_weight_decay_5e4(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=5e-4):
+    return reference.make_finetune_optimizer(model, learning_rate, backbone_lr_factor, momentum, weight_decay)
+
+
+def optimizer_rates_through_float32(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    rate = torch.tensor(learning_rate)
+    optimizer = reference.make_finetune_optimizer(model, learning_rate, backbone_lr_factor, momentum, weight_decay)
+    for group in optimizer.param_groups:
+        group["lr"] = (rate * backbone_lr_factor).item() if group["name"] == "backbone" else rate.item()
+    return optimizer
+
+
+def train_with_label_smoothing(model, loader, optimizer, device, scaler=None):
+    model.train()
+    total, count = 0.0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(labels)
+        count += len(labels)
+    return total / count
+
+
+def evaluate_log_of_softmax_plus_epsilon(model, loader, device):
+    model.eval()
+    total_loss, correct, examples = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            scores = model(images)
+            total_loss += F.nll_loss(torch.log(F.softmax(scores, dim=1) + 1e-3), labels, reduction="sum").item()
+            correct += (scores.argmax(dim=1) == labels).sum().item()
+            examples += len(labels)
+    return total_loss / examples, correct / examples
+
+
+def features_stored_in_half_precision(backbone, loader, device):
+    features, labels = reference.extract_features(backbone, loader, device)
+    return features.half().float(), labels
+
+
+NEAR_MISSES = {
+    "device_prints_cuda_always": ("get_device", device_prints_cuda_always, "should print which device it chose"),
+    "freeze_features_only": ("freeze_backbone", freeze_features_only, "backbone parameter neck."),
+    "head_reset_in_place_when_size_matches": ("replace_head", head_reset_in_place_when_size_matches,
+                                              "still the old head"),
+    "optimizer_default_weight_decay_5e4": ("make_finetune_optimizer", optimizer_default_weight_decay_5e4,
+                                           "expected 0 (nothing frozen"),
+    "optimizer_rates_through_float32": ("make_finetune_optimizer", optimizer_rates_through_float32,
+                                        "has learning rate"),
+    "train_with_label_smoothing": ("train_one_epoch", train_with_label_smoothing, "mean cross-entropy loss"),
+    "evaluate_log_of_softmax_plus_epsilon": ("evaluate", evaluate_log_of_softmax_plus_epsilon, "returned mean loss"),
+    "features_stored_in_half_precision": ("extract_features", features_stored_in_half_precision,
+                                          "differ from the backbone's outputs"),
+}
+
+
+def evaluate_accuracy_in_float32(model, loader, device):
+    loss, _ = reference.evaluate(model, loader, device)
+    correct, examples = torch.tensor(0.0), 0
+    with torch.no_grad():
+        for images, labels in loader:
+            correct += (model(images.to(device)).argmax(dim=1) == labels.to(device)).float().sum()
+            examples += len(labels)
+    return loss, (correct / examples).item()
+
+
+NEAR_MISSES["evaluate_accuracy_in_float32"] = ("evaluate", evaluate_accuracy_in_float32, "returned accuracy")
+
+
+# --- bugs that only one sub-check reports (malformed results, replaced objects, forgotten moves) --
+
+def train_prints_the_loss(model, loader, optimizer, device, scaler=None):
+    print("loss:", reference.train_one_epoch(model, loader, optimizer, device, scaler))
+
+
+def features_through_the_submodules(backbone, loader, device):
+    backbone.eval()
+    features, labels = [], []
+    with torch.no_grad():
+        for images, batch_labels in loader:
+            features.append(backbone.neck(backbone.features(images.to(device))).float().cpu())
+            labels.append(batch_labels)
+    return torch.cat(features), torch.cat(labels)
+
+
+def freeze_by_new_parameters(model):
+    for module in model.modules():
+        for key, parameter in list(module.named_parameters(recurse=False)):
+            if module is not model.fc:
+                setattr(module, key, nn.Parameter(parameter.detach().clone(), requires_grad=False))
+    model.fc.requires_grad_(True)
+    return model
+
+
+def freeze_and_reset_the_head(model):
+    reference.freeze_backbone(model)
+    model.fc.reset_parameters()
+    return model
+
+
+def freeze_returns_nothing(model):
+    reference.freeze_backbone(model)
+
+
+def freeze_and_new_head(model):
+    reference.freeze_backbone(model)
+    return reference.replace_head(model, model.fc.out_features)
+
+
+def head_in_a_sequential(model, num_classes):
+    old = model.fc
+    model.fc = nn.Sequential(nn.Linear(old.in_features, num_classes)).to(old.weight.dtype)
+    return model
+
+
+def head_copies_old_weights_when_sizes_match(model, num_classes):
+    old = model.fc
+    reference.replace_head(model, num_classes)
+    if old.out_features == num_classes:
+        model.fc.load_state_dict(old.state_dict())
+    return model
+
+
+def head_initializes_every_linear(model, num_classes):
+    reference.replace_head(model, num_classes)
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_uniform_(module.weight)
+    return model
+
+
+def optimizer_unfreezes_the_model(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    model.requires_grad_(True)
+    return reference.make_finetune_optimizer(model, learning_rate, backbone_lr_factor, momentum, weight_decay)
+
+
+def optimizer_detached_parameters(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    head, backbone = _split(model)
+    groups = _groups([p.detach() for p in head], learning_rate, [p.detach() for p in backbone],
+                     learning_rate * backbone_lr_factor)
+    return torch.optim.SGD(groups, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+
+
+def optimizer_skips_batch_norm(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    head, backbone = _split(model)
+    weighted = {id(p) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()}
+    weighted_backbone = [p for p in backbone if id(p) in weighted]
+    groups = _groups(head, learning_rate, weighted_backbone, learning_rate * backbone_lr_factor)
+    return torch.optim.SGD(groups, lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+
+
+def optimizer_backbone_rate_none(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, weight_decay=0.0):
+    optimizer = reference.make_finetune_optimizer(model, learning_rate, backbone_lr_factor, momentum, weight_decay)
+    for group in optimizer.param_groups:
+        if group["name"] == "backbone":
+            group["lr"] = None
+    return optimizer
+
+
+def optimizer_head_at_the_default_rate(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9,
+                                       weight_decay=0.0):
+    head, backbone = _split(model)
+    groups = [{"params": head}] if head else []
+    if backbone:
+        groups.append({"params": backbone, "lr": learning_rate * backbone_lr_factor})
+    return torch.optim.SGD(groups, lr=1e-3, momentum=momentum, weight_decay=weight_decay)
+
+
+def train_decays_the_rate_each_batch(model, loader, optimizer, device, scaler=None):
+    model.train()
+    total, count = 0.0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        for group in optimizer.param_groups:
+            group["lr"] *= 0.9
+        total += loss.item() * len(labels)
+        count += len(labels)
+    return total / count
+
+
+def evaluate_returns_a_list(model, loader, device):
+    return list(reference.evaluate(model, loader, device))
+
+
+def evaluate_labels_not_moved(model, loader, device):
+    model.eval()
+    total_loss, correct, examples = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            scores = model(images.to(device))
+            total_loss += F.cross_entropy(scores, labels, reduction="sum").item()
+            correct += (scores.argmax(dim=1) == labels).sum().item()
+            examples += len(labels)
+    return total_loss / examples, correct / examples
+
+
+def evaluate_in_float64(model, loader, device):
+    model.double()
+    return reference.evaluate(model, [(images.to(device).double(), labels.to(device)) for images, labels in loader],
+                              device)
+
+
+def features_disable_grad_globally(backbone, loader, device):
+    torch.set_grad_enabled(False)
+    return reference.extract_features(backbone, loader, device)
+
+
+def features_returned_as_a_list(backbone, loader, device):
+    return list(reference.extract_features(backbone, loader, device))
+
+
+def features_ready_for_fine_tuning(backbone, loader, device):
+    features, labels = reference.extract_features(backbone, loader, device)
+    return features.requires_grad_(True), labels
+
+
+def features_labels_as_int32(backbone, loader, device):
+    features, labels = reference.extract_features(backbone, loader, device)
+    return features, labels.int()
+
+
+BUGS.update({
+    "train_prints_the_loss": ("train_one_epoch", train_prints_the_loss, "should be a Python float, got NoneType"),
+    "features_through_the_submodules": ("extract_features", features_through_the_submodules,
+                                        "the model was never called"),
+    "freeze_by_new_parameters": ("freeze_backbone", freeze_by_new_parameters, "was replaced or removed"),
+    "freeze_and_reset_the_head": ("freeze_backbone", freeze_and_reset_the_head, "the values of fc.weight changed"),
+    "freeze_returns_nothing": ("freeze_backbone", freeze_returns_nothing, "should return the model"),
+    "freeze_and_new_head": ("freeze_backbone", freeze_and_new_head, "model.fc was replaced"),
+    "head_in_a_sequential": ("replace_head", head_in_a_sequential, "should be an nn.Linear, got Sequential"),
+    "head_copies_old_weights_when_sizes_match": ("replace_head", head_copies_old_weights_when_sizes_match,
+                                                 "the new head has the old head's weights"),
+    "head_initializes_every_linear": ("replace_head", head_initializes_every_linear, "the values of neck.0.weight"),
+    "optimizer_unfreezes_the_model": ("make_finetune_optimizer", optimizer_unfreezes_the_model,
+                                      "the requires_grad flags of the model changed"),
+    "optimizer_detached_parameters": ("make_finetune_optimizer", optimizer_detached_parameters,
+                                      "give it the model's own parameters"),
+    "optimizer_skips_batch_norm": ("make_finetune_optimizer", optimizer_skips_batch_norm,
+                                   "is missing from the optimizer"),
+    "optimizer_backbone_rate_none": ("make_finetune_optimizer", optimizer_backbone_rate_none,
+                                     "no numeric learning rate"),
+    "optimizer_head_at_the_default_rate": ("make_finetune_optimizer", optimizer_head_at_the_default_rate,
+                                           "the head parameter fc."),
+    "train_decays_the_rate_each_batch": ("train_one_epoch", train_decays_the_rate_each_batch,
+                                         "after one epoch the parameter"),
+    "evaluate_returns_a_list": ("evaluate", evaluate_returns_a_list, "should return a tuple (mean_loss, accuracy)"),
+    "evaluate_labels_not_moved": ("evaluate", evaluate_labels_not_moved, "the labels of"),
+    "evaluate_in_float64": ("evaluate", evaluate_in_float64, "evaluation changed the model"),
+    "features_disable_grad_globally": ("extract_features", features_disable_grad_globally, "still off"),
+    "features_returned_as_a_list": ("extract_features", features_returned_as_a_list,
+                                    "should return a tuple (features, labels)"),
+    "features_ready_for_fine_tuning": ("extract_features", features_ready_for_fine_tuning,
+                                       "attached to a computation graph"),
+    "features_labels_as_int32": ("extract_features", features_labels_as_int32, "labels should be the loader's labels"),
 })
