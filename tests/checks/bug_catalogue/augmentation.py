@@ -699,7 +699,7 @@ def crop_left_offset_range_of_the_height(images, rng, padding=4, crop_size=None)
     padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
     top = rng.integers(0, height + 2 * padding - crop_height + 1, size=num_images)
     left = rng.integers(0, height + 2 * padding - crop_height + 1, size=num_images)
-    return np.stack([padded[n, t:t + crop_height, l:l + crop_width] for n, (t, l) in enumerate(zip(top, left))])
+    return np.stack([padded[n, t:t + crop_height, x:x + crop_width] for n, (t, x) in enumerate(zip(top, left))])
 
 
 def scale_crop_square_offset_range(images, rng, scale_range, crop_size):
@@ -878,7 +878,7 @@ def flip_die_from_one(images, rng, p=0.5):
 
 
 def _windows(padded, tops, lefts, height, width):
-    return np.stack([padded[n, t:t + height, l:l + width] for n, (t, l) in enumerate(zip(tops, lefts))])
+    return np.stack([padded[n, t:t + height, x:x + width] for n, (t, x) in enumerate(zip(tops, lefts))])
 
 
 def crop_offsets_from_one(images, rng, padding=4, crop_size=None):

@@ -1192,6 +1192,3 @@ BUGS.update({
     "random_numbers_each_trial": ("random_search", random_numbers_each_trial, "one value for each name of the space"),
     "coarse_as_a_list_of_items": ("coarse_to_fine", coarse_as_a_list_of_items, "should return a dict"),
 })
-
-# The near misses are bugs like any other: each check must catch them.
-BUGS.update(NEAR_MISSES)

@@ -1333,6 +1333,3 @@ DTYPE_SLIPS.update({
                                           "the average started from w_avg=None came back float64"),
     "polyak_np_float64_decay": ("polyak_update", polyak_np_float64_decay, "the new average came back float64"),
 })
-
-# The near misses are bugs like any other: each check must catch them.
-BUGS.update(NEAR_MISSES)
