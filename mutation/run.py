@@ -5,15 +5,19 @@ untracked, not ignored, files) in a temporary folder; the checkout is never touc
 below gets a session of its own (``mutation/results/<name>.sqlite``) whose test command runs only
 that module's tests, through ``mutation/warm.py``. The table of ``mutation/report.py`` closes the
 run. ``--only TEXT`` runs the targets whose path holds TEXT; ``--survivors`` runs again only the
-mutants that survived last time (after new tests), where the module is unchanged since.
+mutants that survived last time (after new tests), where the module is unchanged since;
+``--sample N`` runs N mutants of each target drawn at random, for an estimate where the whole run
+takes hours (the report gives the score's 95% interval).
 
-    python mutation/run.py [--only TEXT ...] [--survivors]
+    python mutation/run.py [--only TEXT ...] [--survivors] [--sample N]
 """
 import argparse
 import contextlib
 import hashlib
 import json
 import os
+import random
+import re
 import shlex
 import shutil
 import sqlite3
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,12 +67,19 @@ PYTEST_ARGS = ["-x", "-q", "--assert=plain", "-p", "no:cacheprovider", "-p", "no
 
 
 def checks_targets():
+    """A session per check file against its topic's tests, narrowed by ``-k`` to the exercises whose
+    ``check_*`` functions it defines (the harness leads each test id with its exercise); files
+    without checks (helpers, probes) against all of their topic's tests."""
     checks = ROOT / CHECKS
     shared = sorted(str(p.relative_to(ROOT)) for p in checks.glob("*.py"))
     targets = {}
     for topic in sorted(p for p in checks.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
         tests = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "tests" / "checks").glob(f"*{topic.name}*"))]
-        targets[str(topic.relative_to(ROOT))] = tests or ["tests/checks"]
+        tests = tests or ["tests/checks"]
+        for module in sorted(topic.glob("*.py")):
+            exercises = re.findall(r"^def check_(\w+)\(", module.read_text(), flags=re.MULTILINE)
+            selection = ["-k", " or ".join(exercises)] if exercises else []
+            targets[str(module.relative_to(ROOT))] = [*tests, *selection]
     if shared:
         targets[tuple(shared)] = ["tests/checks"]
     return targets
@@ -136,6 +148,20 @@ def forget_survivors(session):
         database.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
 
 
+def sample(session, count, seed):
+    """Keep ``count`` of the session's pending mutants, drawn with ``seed``, and delete the rest;
+    returns module path -> mutants before the draw (for the report's estimate)."""
+    with contextlib.closing(sqlite3.connect(session)) as database, database:
+        rows = database.execute("SELECT job_id, module_path FROM mutation_specs WHERE job_id NOT IN "
+                                "(SELECT job_id FROM work_results)").fetchall()
+        before = dict(Counter(module for _, module in rows))
+        dropped = [(job,) for job, _ in rows]
+        random.Random(seed).shuffle(dropped)
+        for table in ("mutation_specs", "work_items"):
+            database.executemany(f"DELETE FROM {table} WHERE job_id = ?", dropped[count:])
+    return before
+
+
 def unmutated_run(scratch, command):
     """Seconds the tests take on the unmutated code; stops the run when they fail there."""
     started = time.monotonic()
@@ -145,9 +171,10 @@ def unmutated_run(scratch, command):
     return time.monotonic() - started
 
 
-def run_target(scratch, paths, tests, socket_path, survivors_only):
+def run_target(scratch, paths, tests, socket_path, survivors_only, sample_size):
     name = session_name(paths)
-    session, config_path, digest_path = (RESULTS / f"{name}.{suffix}" for suffix in ("sqlite", "toml", "json"))
+    session, config_path, digest_path, sample_path = (RESULTS / f"{name}.{suffix}"
+                                                      for suffix in ("sqlite", "toml", "json", "sample.json"))
     command = shlex.join([sys.executable, "mutation/warm.py", "run", socket_path, *PYTEST_ARGS, *tests])
     baseline = unmutated_run(scratch, command)
     module_path = list(paths) if isinstance(paths, tuple) else paths
@@ -161,6 +188,9 @@ def run_target(scratch, paths, tests, socket_path, survivors_only):
         subprocess.run([tools / "cr-filter-operators", session, config_path], cwd=scratch, check=True)
         subprocess.run([tools / "cr-filter-pragma", session], cwd=scratch, check=True)
         digest_path.write_text(json.dumps(digest))
+        sample_path.unlink(missing_ok=True)
+        if sample_size:
+            sample_path.write_text(json.dumps(sample(session, sample_size, seed=name)))
     print(f"{name}: {report.pending(session)} mutants to run, tests {baseline:.1f} s unmutated", flush=True)
     subprocess.run([tools / "cosmic-ray", "exec", config_path, session], cwd=scratch, check=True)
     unmutated_run(scratch, command)  # the server still answers and every file was restored
@@ -170,6 +200,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], help="run the targets whose path holds this text")
     parser.add_argument("--survivors", action="store_true", help="run only the mutants that survived last time")
+    parser.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="run N mutants of each target, drawn at random (seeded by the target's name)")
     args = parser.parse_args()
     targets = {**TARGETS, **checks_targets()}
     chosen = {paths: tests for paths, tests in targets.items()
@@ -184,7 +216,7 @@ def main():
         server = start_server(scratch, socket_path)
         try:
             for paths, tests in chosen.items():
-                run_target(scratch, paths, tests, socket_path, args.survivors)
+                run_target(scratch, paths, tests, socket_path, args.survivors, args.sample)
         finally:
             server.kill()
             server.wait()

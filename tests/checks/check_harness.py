@@ -11,6 +11,8 @@ skipping the other makes a test fail.
 """
 import pytest
 
+from tests.checks.check_traces import Recorder, assert_recorded
+
 SEEDS = [0, 1, 2, 12345, 2**32 - 1]
 
 
@@ -28,9 +30,10 @@ def _unimplemented_like(answer):
     return _not_implemented
 
 
-def shared_tests(run_check, reference_for, exercises, bugs, near_misses, equivalents, slips=None):
+def shared_tests(key, run_check, reference_for, exercises, bugs, near_misses, equivalents, slips=None):
     """The shared tests by name, for a test module to add to its globals.
 
+    ``key`` names the assignment (its recorded inputs are ``tests/checks/traces/<key>.json``);
     ``run_check(exercise, answer, seed)`` runs one check (``seed=None``: a fresh one);
     ``reference_for(exercise)`` is the answer the check takes for the reference; ``bugs`` and
     ``near_misses`` map name -> (exercise, answer, words of the failure), ``equivalents`` name ->
@@ -40,6 +43,10 @@ def shared_tests(run_check, reference_for, exercises, bugs, near_misses, equival
     assert not set(bugs) & set(near_misses), "a near miss is listed once, in near_misses"
     every_bug = {**bugs, **near_misses}
 
+    def by_exercise(entries):
+        # The exercise leads each id, so ``-k EXERCISE`` selects its tests (mutation/run.py does).
+        return [pytest.param(name, id=f"{entries[name][0]}-{name}") for name in sorted(entries)]
+
     @pytest.mark.parametrize("seed", SEEDS)
     @pytest.mark.parametrize("exercise", exercises)
     def test_reference_passes(exercise, seed, capsys):
@@ -47,7 +54,14 @@ def shared_tests(run_check, reference_for, exercises, bugs, near_misses, equival
         assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all")
 
     @pytest.mark.parametrize("seed", SEEDS)
-    @pytest.mark.parametrize("bug", sorted(every_bug))
+    @pytest.mark.parametrize("exercise", exercises)
+    def test_recorded_inputs_reach_the_reference(exercise, seed, capsys):
+        recorder = Recorder()
+        run_check(exercise, recorder.wrap(reference_for(exercise)), seed)
+        assert_recorded(key, exercise, seed, recorder.digest(capsys.readouterr().out))
+
+    @pytest.mark.parametrize("seed", SEEDS)
+    @pytest.mark.parametrize("bug", by_exercise(every_bug))
     def test_catalogued_bug_fails(bug, seed):
         exercise, function, words = every_bug[bug]
         with pytest.raises(AssertionError) as failure:
@@ -57,13 +71,13 @@ def shared_tests(run_check, reference_for, exercises, bugs, near_misses, equival
         assert words in message
 
     @pytest.mark.parametrize("seed", SEEDS)
-    @pytest.mark.parametrize("name", sorted(equivalents))
+    @pytest.mark.parametrize("name", by_exercise(equivalents))
     def test_equivalent_formulation_passes(name, seed):
         exercise, function = equivalents[name]
         run_check(exercise, function, seed)
 
     @pytest.mark.parametrize("seed", SEEDS)
-    @pytest.mark.parametrize("name", sorted(slips) or [pytest.param(None, marks=pytest.mark.skip("no dtype slips"))])
+    @pytest.mark.parametrize("name", by_exercise(slips) or [pytest.param(None, marks=pytest.mark.skip("no dtype slips"))])
     def test_dtype_slip_keeps_the_points_with_a_note(name, seed, capsys):
         exercise, function, words = slips[name]
         run_check(exercise, function, seed)
@@ -88,7 +102,7 @@ def shared_tests(run_check, reference_for, exercises, bugs, near_misses, equival
         with pytest.raises(AssertionError, match="not implemented"):
             run_check(exercise, _unimplemented_like(reference_for(exercise)), 0)
 
-    tests = [test_reference_passes, test_catalogued_bug_fails, test_equivalent_formulation_passes,
-             test_dtype_slip_keeps_the_points_with_a_note, test_catalogue_covers_every_exercise,
+    tests = [test_reference_passes, test_recorded_inputs_reach_the_reference, test_catalogued_bug_fails,
+             test_equivalent_formulation_passes, test_dtype_slip_keeps_the_points_with_a_note, test_catalogue_covers_every_exercise,
              test_seeds_are_fresh_by_default, test_unimplemented_function_is_reported]
     return {test.__name__: test for test in tests}

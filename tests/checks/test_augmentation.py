@@ -18,7 +18,8 @@ def run_check(exercise, function, seed):
 
 
 globals().update(shared_tests(
-    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS, DTYPE_SLIPS))
+    "augmentation", run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES,
+    EQUIVALENTS, DTYPE_SLIPS))
 
 
 def test_every_exercise_has_an_equivalent_formulation():

@@ -62,7 +62,8 @@ def reference_for(exercise):
     return getattr(reference, SINGLE[exercise])
 
 
-globals().update(shared_tests(run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS))
+globals().update(shared_tests(
+    "foundations", run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS))
 
 
 @pytest.mark.parametrize("exercise", ["xavier_init", "he_init", "sample_log_uniform", "random_search"])

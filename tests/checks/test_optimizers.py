@@ -18,7 +18,8 @@ def run_check(exercise, function, seed):
 
 
 globals().update(shared_tests(
-    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS, DTYPE_SLIPS))
+    "optimizers", run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES,
+    EQUIVALENTS, DTYPE_SLIPS))
 
 
 def test_exception_in_student_code_names_the_error():

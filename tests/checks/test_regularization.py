@@ -42,7 +42,8 @@ def reference_for(exercise):
     return getattr(reference, exercise)
 
 
-globals().update(shared_tests(run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS, DTYPE_SLIPS))
+globals().update(shared_tests(
+    "regularization", run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS, DTYPE_SLIPS))
 
 
 @pytest.mark.parametrize("exercise", ["dropout_forward", "dropconnect_forward", "stochastic_depth_forward",

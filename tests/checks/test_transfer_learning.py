@@ -37,7 +37,8 @@ def _grad_mode_restored():
 
 
 globals().update(shared_tests(
-    run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS))
+    "transfer_learning", run_check, lambda exercise: getattr(reference, exercise), EXERCISES, BUGS, NEAR_MISSES,
+    EQUIVALENTS))
 
 
 def test_checks_leave_torch_random_state_alone():
