@@ -4,12 +4,14 @@ Each case is (builder, expected status, expected score) where the builder return
 the notebook file (None: an empty folder) and the score is a function of the points per test cell.
 """
 import json
+from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from autograder.course import RELEASE_DIR, SOLUTIONS_DIR
+from autograder.course import RELEASE_DIR, REPO_ROOT, SOLUTIONS_DIR
 from autograder.commands.samples import sample_notebooks
+from autograder.reference import optimizers as reference
 
 ASSIGNMENT = "01_optimizers"
 NOTEBOOK = "optimizers.ipynb"
@@ -21,16 +23,20 @@ BUGGY_SGD = '''def sgd(w, dw, config=None):
     return w + config["learning_rate"] * dw, config'''
 
 
-READ_REFERENCE = """import os
+# The reference's path from the real module, so that a rename cannot defuse the attack (a test runs
+# it outside the sandbox, where it must work).
+REFERENCE_FILE = Path(reference.__file__).relative_to(REPO_ROOT).as_posix()
+READ_REFERENCE = f"""import os
 import cs_utils
 repository = os.path.dirname(os.path.dirname(cs_utils.__file__))
-exec(open(os.path.join(repository, "autograder", "reference", "optim.py")).read())"""
+exec(open(os.path.join(repository, "{REFERENCE_FILE}")).read())"""
 
 PRINT_SECRETS = """import glob, os
 import cs_utils
 repository = os.path.dirname(os.path.dirname(cs_utils.__file__))
 patterns = ["../../../gradebook.db", "/tmp/course-*/source/*/*.ipynb", "/tmp/course-*/gradebook.db",
-            os.path.join(repository, "solutions", "*", "*.ipynb"), "/tmp/*/*/*/*/*.ipynb"]
+            os.path.join(repository, "solutions", "*", "*.*"), os.path.join(repository, "autograder", "*", "*", "*.py"),
+            "/tmp/*/*/*/*/*.ipynb"]
 for pattern in patterns:
     for path in glob.glob(pattern):
         try:

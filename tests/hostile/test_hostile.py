@@ -1,7 +1,12 @@
 """Hostile submissions: each gets the status and score it deserves, honest students in the same
 run keep their exact scores, and no feedback shows a hidden test."""
+import os
+import subprocess
+import sys
+
 import pytest
 
+from autograder.course import REPO_ROOT
 from autograder.grading.options import Options
 
 from autograder.grading.run import grade
@@ -27,6 +32,21 @@ def graded(tmp_path_factory):
             (folder / catalogue.NOTEBOOK).write_bytes(content)
     _, rows = grade(submissions, root / "out", OPTIONS)
     return {"rows": {r["student"]: r for r in rows}, "out": root / "out"}
+
+
+def _outside_the_sandbox(code):
+    """What ``code`` prints when run as plain Python with the course importable, as it would in
+    a grader without the sandbox."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/",
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}).stdout
+
+
+def test_the_disk_attacks_reach_their_targets_outside_the_sandbox():
+    """Control for the attacks that read the checkout: without the sandbox they get the reference
+    and the hidden tests, so their 0 points in the graded run are the sandbox's doing."""
+    assert "function" in _outside_the_sandbox(catalogue.READ_REFERENCE + "\nprint(type(adam).__name__)")
+    stolen = _outside_the_sandbox(catalogue.PRINT_SECRETS)
+    assert "### BEGIN HIDDEN TESTS" in stolen and "def check_sgd(" in stolen
 
 
 def test_the_catalogue_is_large_enough():
