@@ -77,15 +77,16 @@ claims: install
 	$(BIN)/python benchmarks/claims.py
 # Mutation testing (Cosmic Ray) of the references, the verifier, result storage, the CSV writers,
 # the gradient check and the hidden checks, each module against its own fast tests; prints the
-# per-module table and writes it to mutation/results/table.md. Half an hour without the checks,
-# hours with them, so not part of `make test`. MUTATION_ARGS="--only autograder/checks" runs a
-# part; see mutation/README.md.
+# per-module table and writes it to mutation/results/table.md; then the named one-line bugs of
+# mutation/named.py. Half an hour without the checks, hours with them, so not part of `make test`.
+# MUTATION_ARGS="--only autograder/checks --sample 40" runs a part on a sample; see mutation/README.md.
 $(WITH_MUTATION): $(INSTALLED)
 	$(PIP) --quiet -e '.[test,mutation]'
 	touch $(WITH_MUTATION)
 
 mutation: $(WITH_MUTATION)
 	$(BIN)/python mutation/run.py $(MUTATION_ARGS)
+	$(BIN)/python mutation/named.py
 
 # Sandbox set-up per kernel against the time per graded notebook.
 benchmark-sandbox: install
