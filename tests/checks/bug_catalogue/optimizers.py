@@ -763,6 +763,12 @@ def momentum_global_state_reset_on_fresh_config(w, dw, config=None):
     return momentum_global_state(w, dw, config)
 
 
+def adagrad_default_learning_rate_1e3(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-3, epsilon=1e-7)
+    config["grad_squared"] = config.get("grad_squared", np.zeros_like(w)) + dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(config["grad_squared"]) + config["epsilon"]), config
+
+
 BUGS.update({
     "sgd_decays_learning_rate_in_config": ("sgd", sgd_decays_learning_rate_in_config, "plain SGD has no state"),
     "momentum_returns_velocity_too": ("sgd_momentum", momentum_returns_velocity_too,
@@ -772,4 +778,11 @@ BUGS.update({
     "adam_only_second_moment_corrected": ("adam", adam_only_second_moment_corrected, "bias correction missing"),
     "momentum_global_state_reset_on_fresh_config": ("sgd_momentum", momentum_global_state_reset_on_fresh_config,
                                                     "two independent runs with separate config dicts interfere"),
+})
+
+# Adam's default rate in AdaGrad: a step-size ratio of 0.1, which is also one of Adam's bias-correction
+# factors, so the message must come from the generic ratio branch, not Adam's.
+NEAR_MISSES.update({
+    "adagrad_default_learning_rate_1e3": ("adagrad", adagrad_default_learning_rate_1e3,
+                                          "the first update is 0.1 times the expected one"),
 })
