@@ -780,6 +780,16 @@ BUGS.update({
                                                     "two independent runs with separate config dicts interfere"),
 })
 
+
+def lbfgs_two_loop_left_as_zeros(grad, s_history, y_history):
+    if not s_history:
+        return -np.asarray(grad, dtype=float)
+    return np.zeros_like(grad, dtype=float)
+
+
+# A zero direction is not a descent direction either (direction . grad = 0).
+BUGS["lbfgs_two_loop_left_as_zeros"] = ("lbfgs_direction", lbfgs_two_loop_left_as_zeros, "not a descent direction")
+
 # Adam's default rate in AdaGrad: a step-size ratio of 0.1, which is also one of Adam's bias-correction
 # factors, so the message must come from the generic ratio branch, not Adam's.
 NEAR_MISSES.update({
