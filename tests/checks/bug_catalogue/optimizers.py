@@ -746,6 +746,11 @@ def momentum_returns_velocity_too(w, dw, config=None):
     return next_w, config, config["velocity"]
 
 
+def nesterov_returns_one_tuple(w, dw, config=None):
+    next_w, config = reference.nesterov_momentum(w, dw, config)
+    return next_w,  # config dropped, the trailing comma left: a 1-tuple
+
+
 def rmsprop_cache_not_decayed(w, dw, config=None):
     config = _defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
     config["cache"] = config.get("cache", np.zeros_like(w)) + (1 - config["decay_rate"]) * dw * dw
@@ -773,6 +778,8 @@ BUGS.update({
     "sgd_decays_learning_rate_in_config": ("sgd", sgd_decays_learning_rate_in_config, "plain SGD has no state"),
     "momentum_returns_velocity_too": ("sgd_momentum", momentum_returns_velocity_too,
                                       "should return a tuple (next_w, config)"),
+    "nesterov_returns_one_tuple": ("nesterov_momentum", nesterov_returns_one_tuple,
+                                   "should return a tuple (next_w, config)"),
     "rmsprop_cache_not_decayed": ("rmsprop", rmsprop_cache_not_decayed,
                                   "step 1 starts from zero state, so what differs is the state carried"),
     "adam_only_second_moment_corrected": ("adam", adam_only_second_moment_corrected, "bias correction missing"),
