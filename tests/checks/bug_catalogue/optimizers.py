@@ -741,6 +741,12 @@ def sgd_decays_learning_rate_in_config(w, dw, config=None):
     return next_w, config
 
 
+def momentum_velocity_not_decayed(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+    config["velocity"] = config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
+    return w + config["velocity"], config
+
+
 def momentum_returns_velocity_too(w, dw, config=None):
     next_w, config = reference.sgd_momentum(w, dw, config)
     return next_w, config, config["velocity"]
@@ -776,6 +782,8 @@ def adagrad_default_learning_rate_1e3(w, dw, config=None):
 
 BUGS.update({
     "sgd_decays_learning_rate_in_config": ("sgd", sgd_decays_learning_rate_in_config, "plain SGD has no state"),
+    "momentum_velocity_not_decayed": ("sgd_momentum", momentum_velocity_not_decayed,
+                                      "step 1 starts from zero state, so what differs is the state carried"),
     "momentum_returns_velocity_too": ("sgd_momentum", momentum_returns_velocity_too,
                                       "should return a tuple (next_w, config)"),
     "nesterov_returns_one_tuple": ("nesterov_momentum", nesterov_returns_one_tuple,
