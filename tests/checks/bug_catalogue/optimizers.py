@@ -298,18 +298,18 @@ BUGS = {
     "adagrad_not_accumulated": ("adagrad", adagrad_not_accumulated, "state"),
     "adagrad_no_sqrt": ("adagrad", adagrad_no_sqrt, "first update"),
     "adagrad_no_epsilon": ("adagrad", adagrad_no_epsilon, "NaN"),
-    "rmsprop_is_adagrad": ("rmsprop", rmsprop_is_adagrad, ""),
+    "rmsprop_is_adagrad": ("rmsprop", rmsprop_is_adagrad, "0.1 times the expected one"),
     "rmsprop_decay_swapped": ("rmsprop", rmsprop_decay_swapped, "first update"),
     "rmsprop_constant_decay": ("rmsprop", rmsprop_constant_decay, "decay_rate="),
     "adam_no_bias_correction": ("adam", adam_no_bias_correction, "bias correction"),
     "adam_only_first_moment_corrected": ("adam", adam_only_first_moment_corrected, "bias correction"),
-    "adam_t_incremented_after_use": ("adam", adam_t_incremented_after_use, ""),
+    "adam_t_incremented_after_use": ("adam", adam_t_incremented_after_use, "NaN or inf"),
     "adam_betas_swapped_in_correction": ("adam", adam_betas_swapped_in_correction, "bias correction"),
     "adam_t_not_stored": ("adam", adam_t_not_stored, "state"),
     "step_decay_float_division": ("step_decay", step_decay_float_division, "integer division"),
     "step_decay_constant_drop": ("step_decay", step_decay_constant_drop, "drop"),
     "exponential_decay_wrong_sign": ("exponential_decay", exponential_decay_wrong_sign, "exp"),
-    "inverse_time_decay_without_one": ("inverse_time_decay", inverse_time_decay_without_one, ""),
+    "inverse_time_decay_without_one": ("inverse_time_decay", inverse_time_decay_without_one, "default k=0.1"),
     "inverse_time_decay_ignores_k": ("inverse_time_decay", inverse_time_decay_ignores_k, "k"),
     "cosine_without_restart": ("cosine_annealing_warm_restarts", cosine_without_restart, "restart"),
     "cosine_ignores_period_mult": ("cosine_annealing_warm_restarts", cosine_ignores_period_mult, "period_mult"),
@@ -318,9 +318,9 @@ BUGS = {
     "newton_multiplies_by_hessian": ("newton_step", newton_multiplies_by_hessian, "minimum"),
     "newton_diagonal_only": ("newton_step", newton_diagonal_only, "non-diagonal"),
     "lbfgs_gamma_from_oldest_pair": ("lbfgs_direction", lbfgs_gamma_from_oldest_pair, "NEWEST"),
-    "lbfgs_no_initial_scaling": ("lbfgs_direction", lbfgs_no_initial_scaling, ""),
+    "lbfgs_no_initial_scaling": ("lbfgs_direction", lbfgs_no_initial_scaling, "differs from the two-loop recursion"),
     "lbfgs_ascent_direction": ("lbfgs_direction", lbfgs_ascent_direction, "descent"),
-    "lbfgs_second_loop_reversed": ("lbfgs_direction", lbfgs_second_loop_reversed, ""),
+    "lbfgs_second_loop_reversed": ("lbfgs_direction", lbfgs_second_loop_reversed, "with 3 pair(s) the secant condition fails"),
     "lbfgs_pops_history": ("lbfgs_direction", lbfgs_pops_history, "modified in place"),
 }
 
@@ -729,4 +729,85 @@ BUGS.update({
     "newton_updates_w_in_place": ("newton_step", newton_updates_w_in_place, "modified in place"),
     "newton_column_vector_solve": ("newton_step", newton_column_vector_solve, "should have shape"),
     "lbfgs_two_loop_returns_plus_hg": ("lbfgs_direction", lbfgs_two_loop_returns_plus_hg, "not a descent direction"),
+})
+
+
+# --- wrong answers that only one diagnostic of the update rules explains -------------------------
+
+def sgd_decays_learning_rate_in_config(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2)
+    next_w = w - config["learning_rate"] * dw
+    config["learning_rate"] *= 0.99
+    return next_w, config
+
+
+def momentum_velocity_not_decayed(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+    config["velocity"] = config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
+    return w + config["velocity"], config
+
+
+def momentum_returns_velocity_too(w, dw, config=None):
+    next_w, config = reference.sgd_momentum(w, dw, config)
+    return next_w, config, config["velocity"]
+
+
+def nesterov_returns_one_tuple(w, dw, config=None):
+    next_w, config = reference.nesterov_momentum(w, dw, config)
+    return next_w,  # config dropped, the trailing comma left: a 1-tuple
+
+
+def rmsprop_cache_not_decayed(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    config["cache"] = config.get("cache", np.zeros_like(w)) + (1 - config["decay_rate"]) * dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"]), config
+
+
+def adam_only_second_moment_corrected(w, dw, config=None):
+    return _adam(w, dw, config, correct_first=False)
+
+
+def momentum_global_state_reset_on_fresh_config(w, dw, config=None):
+    # Resetting when config is None makes every single run right, so only interleaved runs show it.
+    if config is None:
+        _GLOBAL_VELOCITY.clear()
+    return momentum_global_state(w, dw, config)
+
+
+def adagrad_default_learning_rate_1e3(w, dw, config=None):
+    config = _defaults(config, learning_rate=1e-3, epsilon=1e-7)
+    config["grad_squared"] = config.get("grad_squared", np.zeros_like(w)) + dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(config["grad_squared"]) + config["epsilon"]), config
+
+
+BUGS.update({
+    "sgd_decays_learning_rate_in_config": ("sgd", sgd_decays_learning_rate_in_config, "plain SGD has no state"),
+    "momentum_velocity_not_decayed": ("sgd_momentum", momentum_velocity_not_decayed,
+                                      "step 1 starts from zero state, so what differs is the state carried"),
+    "momentum_returns_velocity_too": ("sgd_momentum", momentum_returns_velocity_too,
+                                      "should return a tuple (next_w, config)"),
+    "nesterov_returns_one_tuple": ("nesterov_momentum", nesterov_returns_one_tuple,
+                                   "should return a tuple (next_w, config)"),
+    "rmsprop_cache_not_decayed": ("rmsprop", rmsprop_cache_not_decayed,
+                                  "step 1 starts from zero state, so what differs is the state carried"),
+    "adam_only_second_moment_corrected": ("adam", adam_only_second_moment_corrected, "bias correction missing"),
+    "momentum_global_state_reset_on_fresh_config": ("sgd_momentum", momentum_global_state_reset_on_fresh_config,
+                                                    "two independent runs with separate config dicts interfere"),
+})
+
+
+def lbfgs_two_loop_left_as_zeros(grad, s_history, y_history):
+    if not s_history:
+        return -np.asarray(grad, dtype=float)
+    return np.zeros_like(grad, dtype=float)
+
+
+# A zero direction is not a descent direction either (direction . grad = 0).
+BUGS["lbfgs_two_loop_left_as_zeros"] = ("lbfgs_direction", lbfgs_two_loop_left_as_zeros, "not a descent direction")
+
+# Adam's default rate in AdaGrad: a step-size ratio of 0.1, which is also one of Adam's bias-correction
+# factors, so the message must come from the generic ratio branch, not Adam's.
+NEAR_MISSES.update({
+    "adagrad_default_learning_rate_1e3": ("adagrad", adagrad_default_learning_rate_1e3,
+                                          "the first update is 0.1 times the expected one"),
 })
