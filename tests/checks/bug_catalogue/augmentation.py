@@ -774,7 +774,9 @@ NEAR_MISSES = {
     "warp_centre_at_half_size": ("warp_affine", warp_centre_at_half_size, "general affine map"),
     "affine_symmetric_shear": ("random_affine", affine_symmetric_shear, "should be a shear"),
     "ten_crop_mirrors_from_the_mirrored_image": ("ten_crop", ten_crop_mirrors_from_the_mirrored_image,
-                                                 "crops[:, 5]"),
+                                                 "crops[:, 5] of 7x9 images with crop_size=4 should be the mirror "
+                                                 "image (columns reversed) of the top-left window at (top, left) = "
+                                                 "(0, 0), got the mirrored window at (top, left) = (0, 5)"),
     "predict_averages_log_probabilities": ("predict_ten_crop", predict_averages_log_probabilities,
                                            "mean over the 10 crops"),
 }
@@ -1083,7 +1085,7 @@ BUGS.update({
                                             "translation (pixels) of 300 images never exceeded"),
     "predict_keepdims": ("predict_ten_crop", predict_keepdims, "should return an array of shape (N, K)"),
     "predict_on_the_five_unflipped_crops": ("predict_ten_crop", predict_on_the_five_unflipped_crops,
-                                            "should see all 10 crops"),
+                                            "should see all 10 crops of each of the 6 images (60 crops), saw 30"),
 })
 
 
@@ -1111,11 +1113,38 @@ def ten_crop_without_the_mirrors(images, crop_size):
     return reference.ten_crop(images, crop_size)[:, :5]
 
 
+def flip_forgets_the_unflipped_images(images, rng, p=0.5):
+    flip = rng.random(len(images)) < p
+    flipped = np.zeros_like(images)
+    flipped[flip] = images[flip, :, ::-1]
+    return flipped
+
+
+def flip_reverses_the_last_axis(images, rng, p=0.5):
+    flip = rng.random(len(images)) < p
+    flipped = images.copy()
+    flipped[flip] = images[flip][..., ::-1]
+    return flipped
+
+
+def predict_keeps_the_last_crop(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    for k in range(10):
+        probabilities = predict_proba(crops[:, k])
+    return probabilities
+
+
 BUGS.update({
     "crop_reflect_padding": ("random_crop", crop_reflect_padding, "copies of its border"),
     "warp_linear_part_not_inverted": ("warp_affine", warp_linear_part_not_inverted,
                                       "samples the input at A (p - t)"),
-    "ten_crop_without_the_mirrors": ("ten_crop", ten_crop_without_the_mirrors, "should have shape (3, 10, 4, 4, 2)"),
+    "flip_forgets_the_unflipped_images": ("random_horizontal_flip", flip_forgets_the_unflipped_images,
+                                          "is neither its input nor the input mirrored left-right"),
+    "flip_reverses_the_last_axis": ("random_horizontal_flip", flip_reverses_the_last_axis,
+                                    "has its channels reversed; a horizontal flip reverses the columns"),
+    "predict_keeps_the_last_crop": ("predict_ten_crop", predict_keeps_the_last_crop, "uses a single crop"),
+    "ten_crop_without_the_mirrors": ("ten_crop", ten_crop_without_the_mirrors,
+                                     "the crops of 7x9 images should have shape (3, 10, 4, 4, 2)"),
 })
 
 
