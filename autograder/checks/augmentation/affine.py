@@ -11,16 +11,16 @@ from cs_utils.images import bilinear_sample
 # --- warp_affine -----------------------------------------------------------------------------
 
 def _variant_warp(images, matrices, inverse=True, centred=True):
-    """The reference warp, or a typical misreading of it, for diagnosis."""
+    """The reference warp, or a misreading of it that passes the translation test, for diagnosis:
+    the linear part not inverted, A (p - t), or positions measured from the top-left pixel. (The
+    forward map A p + t fails the translation test first.)"""
     num_images, height, width, _ = images.shape
     centre = np.array([(height - 1) / 2, (width - 1) / 2]) if centred else np.zeros(2)
     linear, translation = matrices[:, :, :2], matrices[:, :, 2]
+    linear = np.linalg.inv(linear) if inverse else linear
     rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
     targets = np.stack([rows, cols], axis=-1).reshape(-1, 2) - centre
-    if inverse:
-        sources = np.einsum("nij,npj->npi", np.linalg.inv(linear), targets[None] - translation[:, None, :])
-    else:
-        sources = np.einsum("nij,npj->npi", linear, targets[None]) + translation[:, None, :]
+    sources = np.einsum("nij,npj->npi", linear, targets[None] - translation[:, None, :])
     sources = (sources + centre).reshape(num_images, height, width, 2)
     return bilinear_sample(images, sources[..., 0], sources[..., 1])
 
@@ -74,8 +74,8 @@ def check_warp_affine(warp_affine, seed=None):
     expected = reference.warp_affine(images, matrices)
     if np.abs(warped - expected).max() > 1e-8:
         if np.abs(warped - _variant_warp(images, matrices, inverse=False)).max() < 1e-8:
-            fail(name, "the output samples the input at A p + t (forward mapping); read every output pixel p "
-                       "from the input at the inverse map A^-1 (p - t)")
+            fail(name, "the output samples the input at A (p - t): the translation is undone but the linear "
+                       "part is not; read every output pixel p from the input at the inverse map A^-1 (p - t)")
         if np.abs(warped - _variant_warp(images, matrices, centred=False)).max() < 1e-8:
             fail(name, "the transformation acts about the top-left pixel; positions are measured from the "
                        "image centre ((H - 1) / 2, (W - 1) / 2)")

@@ -375,7 +375,7 @@ BUGS = {
     "flip_in_place": ("random_horizontal_flip", flip_in_place, "modified in place"),
     "crop_exclusive_range": ("random_crop", crop_exclusive_range, "off-by-one"),
     "crop_one_offset_for_the_batch": ("random_crop", crop_one_offset_for_the_batch, "same offset"),
-    "crop_edge_padding": ("random_crop", crop_edge_padding, "zeros"),
+    "crop_edge_padding": ("random_crop", crop_edge_padding, "copies of its border"),
     "crop_same_offset_both_axes": ("random_crop", crop_same_offset_both_axes, "independently"),
     "scale_crop_exclusive_range": ("random_scale_crop", scale_crop_exclusive_range, "inclusive"),
     "scale_crop_square_resize": ("random_scale_crop", scale_crop_square_resize, "aspect ratio"),
@@ -387,7 +387,7 @@ BUGS = {
     "jitter_one_draw_for_the_batch": ("color_jitter", jitter_one_draw_for_the_batch, "per image"),
     "jitter_brightness_per_pixel": ("color_jitter", jitter_brightness_per_pixel, "ONE offset"),
     "jitter_contrast_range_halved": ("color_jitter", jitter_contrast_range_halved, "contrast factor"),
-    "pca_fit_not_centred": ("fit_pca_color", pca_fit_not_centred, "subtract the mean"),
+    "pca_fit_not_centred": ("fit_pca_color", pca_fit_not_centred, "raw second moments"),
     "pca_fit_ascending": ("fit_pca_color", pca_fit_ascending, "largest to the smallest"),
     "pca_fit_eigenvectors_as_rows": ("fit_pca_color", pca_fit_eigenvectors_as_rows, "COLUMNS"),
     "pca_shift_per_pixel": ("pca_color_augment", pca_shift_per_pixel, "every pixel"),
@@ -396,8 +396,8 @@ BUGS = {
     "pca_one_alpha_for_the_batch": ("pca_color_augment", pca_one_alpha_for_the_batch, "per image"),
     "pca_one_alpha_for_all_components": ("pca_color_augment", pca_one_alpha_for_all_components, "independent"),
     "pca_eigenvectors_transposed": ("pca_color_augment", pca_eigenvectors_transposed, "columns"),
-    "warp_forward_mapping": ("warp_affine", warp_forward_mapping, "INVERSE"),
-    "warp_about_the_corner": ("warp_affine", warp_about_the_corner, "centre"),
+    "warp_forward_mapping": ("warp_affine", warp_forward_mapping, "moved the content by (-1, 2)"),
+    "warp_about_the_corner": ("warp_affine", warp_about_the_corner, "acts about the top-left pixel"),
     "warp_first_matrix_for_all": ("warp_affine", warp_first_matrix_for_all, "matrices[n]"),
     "warp_translation_in_x_y_order": ("warp_affine", warp_translation_in_x_y_order, "swapped"),
     "affine_degrees_used_as_radians": ("random_affine", affine_degrees_used_as_radians, "deg2rad"),
@@ -774,7 +774,9 @@ NEAR_MISSES = {
     "warp_centre_at_half_size": ("warp_affine", warp_centre_at_half_size, "general affine map"),
     "affine_symmetric_shear": ("random_affine", affine_symmetric_shear, "should be a shear"),
     "ten_crop_mirrors_from_the_mirrored_image": ("ten_crop", ten_crop_mirrors_from_the_mirrored_image,
-                                                 "crops[:, 5]"),
+                                                 "crops[:, 5] of 7x9 images with crop_size=4 should be the mirror "
+                                                 "image (columns reversed) of the top-left window at (top, left) = "
+                                                 "(0, 0), got the mirrored window at (top, left) = (0, 5)"),
     "predict_averages_log_probabilities": ("predict_ten_crop", predict_averages_log_probabilities,
                                            "mean over the 10 crops"),
 }
@@ -838,7 +840,7 @@ NEAR_MISSES.update({
     "jitter_one_draw_for_both": ("color_jitter", jitter_one_draw_for_both, "correlated"),
     "scale_crop_resizes_in_float32": ("random_scale_crop", scale_crop_resizes_in_float32,
                                       "is not a window of its image resized"),
-    "jitter_in_float32": ("color_jitter", jitter_in_float32, "is not one contrast change"),
+    "jitter_in_float32": ("color_jitter", jitter_in_float32, "image 0 is not one contrast change"),
     "warp_positions_in_float32": ("warp_affine", warp_positions_in_float32, "general affine map"),
     "affine_returns_float32_matrices": ("random_affine", affine_returns_float32_matrices,
                                         "not warp_affine(images, matrices) of the returned matrices"),
@@ -1083,5 +1085,76 @@ BUGS.update({
                                             "translation (pixels) of 300 images never exceeded"),
     "predict_keepdims": ("predict_ten_crop", predict_keepdims, "should return an array of shape (N, K)"),
     "predict_on_the_five_unflipped_crops": ("predict_ten_crop", predict_on_the_five_unflipped_crops,
-                                            "should see all 10 crops"),
+                                            "should see all 10 crops of each of the 6 images (60 crops), saw 30"),
+})
+
+
+# --- bugs that only one diagnostic or one tolerance of the checks names ----------------------------
+
+def crop_reflect_padding(images, rng, padding=4, crop_size=None):
+    height, width = _crop_size(images, crop_size)
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)), mode="reflect")
+    tops = rng.integers(0, padded.shape[1] - height + 1, size=len(images))
+    lefts = rng.integers(0, padded.shape[2] - width + 1, size=len(images))
+    return _crop_windows(padded, tops, lefts, height, width)
+
+
+def warp_linear_part_not_inverted(images, matrices):
+    num_images, height, width, _ = images.shape
+    centre = np.array([(height - 1) / 2, (width - 1) / 2])
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    targets = np.stack([rows, cols], axis=-1).reshape(-1, 2) - centre
+    sources = np.einsum("nij,npj->npi", matrices[:, :, :2], targets[None] - matrices[:, None, :, 2]) + centre
+    sources = sources.reshape(num_images, height, width, 2)
+    return bilinear_sample(images, sources[..., 0], sources[..., 1]).astype(images.dtype)
+
+
+def ten_crop_without_the_mirrors(images, crop_size):
+    return reference.ten_crop(images, crop_size)[:, :5]
+
+
+def flip_forgets_the_unflipped_images(images, rng, p=0.5):
+    flip = rng.random(len(images)) < p
+    flipped = np.zeros_like(images)
+    flipped[flip] = images[flip, :, ::-1]
+    return flipped
+
+
+def flip_reverses_the_last_axis(images, rng, p=0.5):
+    flip = rng.random(len(images)) < p
+    flipped = images.copy()
+    flipped[flip] = images[flip][..., ::-1]
+    return flipped
+
+
+def predict_keeps_the_last_crop(predict_proba, images, crop_size):
+    crops = reference.ten_crop(images, crop_size)
+    for k in range(10):
+        probabilities = predict_proba(crops[:, k])
+    return probabilities
+
+
+BUGS.update({
+    "crop_reflect_padding": ("random_crop", crop_reflect_padding, "copies of its border"),
+    "warp_linear_part_not_inverted": ("warp_affine", warp_linear_part_not_inverted,
+                                      "samples the input at A (p - t)"),
+    "flip_forgets_the_unflipped_images": ("random_horizontal_flip", flip_forgets_the_unflipped_images,
+                                          "is neither its input nor the input mirrored left-right"),
+    "flip_reverses_the_last_axis": ("random_horizontal_flip", flip_reverses_the_last_axis,
+                                    "has its channels reversed; a horizontal flip reverses the columns"),
+    "predict_keeps_the_last_crop": ("predict_ten_crop", predict_keeps_the_last_crop, "uses a single crop"),
+    "ten_crop_without_the_mirrors": ("ten_crop", ten_crop_without_the_mirrors,
+                                     "the crops of 7x9 images should have shape (3, 10, 4, 4, 2)"),
+})
+
+
+def warp_float32_in_half_precision(images, matrices):
+    # The mixed-precision habit of GPU training: narrow floats sampled in float16.
+    work = images.astype(np.float16) if images.dtype == np.float32 else images
+    return _warp(work, matrices).astype(images.dtype)
+
+
+NEAR_MISSES.update({
+    "warp_float32_in_half_precision": ("warp_affine", warp_float32_in_half_precision,
+                                       "the result for float32 images differs from the float64 one"),
 })
