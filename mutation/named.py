@@ -5,8 +5,9 @@ Cosmic Ray (``run.py``) makes its mutants by operator; these are the changes a p
 column dropped, a sub-check switched off, the checkout mounted into the kernel) that no operator
 makes, kept so that a refactoring cannot quietly lose the test that catches them.
 
-    python mutation/named.py
+    python mutation/named.py [TEXT ...]    # only the bugs whose name holds one of the texts
 """
+import os
 import shlex
 import subprocess
 import sys
@@ -46,12 +47,14 @@ MUTANTS = {
 
 
 def main():
+    chosen = {name: mutant for name, mutant in MUTANTS.items()
+              if len(sys.argv) == 1 or any(text in name for text in sys.argv[1:])}
     failures = []
     print("| bug | caught by | seconds |\n|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="named-mutants-") as scratch:
         scratch = Path(scratch)
         copy_checkout(scratch)
-        for name, (path, text, replacement, tests) in MUTANTS.items():
+        for name, (path, text, replacement, tests) in chosen.items():
             file = scratch / path
             original = file.read_text()
             if original.count(text) != 1:
@@ -60,8 +63,10 @@ def main():
             file.write_text(original.replace(text, replacement))
             started = time.monotonic()
             try:
+                # PYTHONPATH: the copy, not an installed checkout, for the grader and the kernels it starts
                 done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-                                      cwd=scratch, capture_output=True, text=True)
+                                      cwd=scratch, capture_output=True, text=True,
+                                      env={**os.environ, "PYTHONPATH": str(scratch)})
             finally:
                 file.write_text(original)
             failed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
