@@ -1345,6 +1345,15 @@ def l2_gradient_subgradient_at_zero(w, reg):
     return loss, grad
 
 
+def l1_loss_with_l2_half(w, reg):
+    return 0.5 * reg * float(np.sum(np.abs(w))), reg * np.sign(w)
+
+
+def l2_loss_as_one_by_one_matrix(w, reg):
+    flat = w.reshape(1, -1)
+    return 0.5 * reg * (flat @ flat.T), reg * w
+
+
 def elastic_net_one_sided_subgradient(w, reg, beta=0.5):
     return (reg * float(np.sum(beta * w * w + np.abs(w))),
             reg * (2 * beta * w + np.where(w >= 0, 1.0, -1.0)).astype(w.dtype))
@@ -1387,6 +1396,7 @@ def bn_momentum_swapped_once_running(x, gamma, beta, bn_param):
 
 
 BUGS.update({
+    "l1_loss_with_l2_half": ("l1_penalty", l1_loss_with_l2_half, "(it is 0.5 times the expected value)"),
     "vanilla_dropout_multiplies_by_p_in_training": ("vanilla_dropout_forward",
                                                     vanilla_dropout_multiplies_by_p_in_training,
                                                     "multiplied by exactly 1 (no scaling) in training mode"),
@@ -1402,5 +1412,6 @@ NEAR_MISSES.update({
                                          "(momentum weights the OLD value)"),
 })
 EQUIVALENTS.update({
+    "l2_loss_as_one_by_one_matrix": ("l2_penalty", l2_loss_as_one_by_one_matrix),
     "elastic_net_one_sided_subgradient": ("elastic_net_penalty", elastic_net_one_sided_subgradient),
 })
