@@ -1,8 +1,11 @@
 """The hidden checks of 02 Regularization: references pass, catalogued bugs fail, equivalents pass."""
+import math
+
 import numpy as np
 import pytest
 
 from autograder.checks import regularization as checks
+from autograder.checks.regularization._shared import assert_keep_rate
 from autograder.reference import regularization as reference
 from cs_utils.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from tests.checks.bug_catalogue.regularization import BUGS, DTYPE_SLIPS, EQUIVALENTS, NEAR_MISSES
@@ -70,6 +73,30 @@ def test_exception_in_student_code_names_the_error():
     with pytest.raises(AssertionError, match="raised KeyError"):
         run_check("dropout_forward", broken, 0)
 
+
+
+def _kept_with_rate(count, rate):
+    kept = np.zeros(count, dtype=bool)
+    kept[:round(rate * count)] = True
+    return kept
+
+
+@pytest.mark.parametrize("p", [0.2, 0.8])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_keep_rate_tolerance_is_six_standard_deviations(p, sign):
+    count = 10_000
+    sigma = math.sqrt(p * (1 - p) / count)
+    assert_keep_rate("dropout_forward", _kept_with_rate(count, p + sign * 5.5 * sigma), p, "p", "kept", "a unit")
+    with pytest.raises(AssertionError, match="it should be p"):
+        assert_keep_rate("dropout_forward", _kept_with_rate(count, p + sign * 6.5 * sigma), p, "p", "kept", "a unit")
+
+
+def test_keep_rate_within_a_thousandth_passes_however_large_the_tensor():
+    # Six standard deviations of 10^7 draws are under 1e-3; the tolerance does not shrink below it.
+    count = 10_000_000
+    assert_keep_rate("dropout_forward", _kept_with_rate(count, 0.50098), 0.5, "p", "kept", "a unit")
+    with pytest.raises(AssertionError, match="it should be p"):
+        assert_keep_rate("dropout_forward", _kept_with_rate(count, 0.50102), 0.5, "p", "kept", "a unit")
 
 # The checks compare backward passes with the reference, so the reference must be the true gradient.
 

@@ -588,7 +588,7 @@ def snapshot_epochs_cumulative(num_epochs, period, period_mult=1):
 
 BUGS = {
     # penalties
-    "l2_missing_half": ("l2_penalty", l2_missing_half, "0.5 * reg * sum(w**2)"),
+    "l2_missing_half": ("l2_penalty", l2_missing_half, "(it is 2 times the expected value)"),
     "l2_gradient_doubled": ("l2_penalty", l2_gradient_doubled, "2 times what it should be"),
     "l1_gradient_divides_by_abs": ("l1_penalty", l1_gradient_divides_by_abs, "NaN"),
     "l1_gradient_of_l2": ("l1_penalty", l1_gradient_of_l2, "derivative"),
@@ -619,7 +619,7 @@ BUGS = {
         "dropout_backward", (dropout_backward_scaled_at_test, reference.dropout_forward), "identity at test time"),
     "vanilla_dropout_backward_unscaled_at_test": (
         "vanilla_dropout_backward", (vanilla_dropout_backward_unscaled_at_test, reference.vanilla_dropout_forward),
-        "p * dout"),
+        "multiplies by p at test time, so dx = p * dout"),
     "vanilla_dropout_backward_divides_by_p": (
         "vanilla_dropout_backward", (vanilla_dropout_backward_divides_by_p, reference.vanilla_dropout_forward),
         "no 1/p"),
@@ -635,7 +635,8 @@ BUGS = {
         "dropconnect_backward", (dropconnect_backward_dx_full_weights, reference.dropconnect_forward),
         "masked, scaled weights"),
     "dropconnect_backward_dw_not_scaled": (
-        "dropconnect_backward", (dropconnect_backward_dw_not_scaled, reference.dropconnect_forward), "mask / p"),
+        "dropconnect_backward", (dropconnect_backward_dw_not_scaled, reference.dropconnect_forward),
+        "divided by p in the forward pass, so dw"),
     # batch normalization
     "bn_unbiased_variance": ("batchnorm_forward", bn_unbiased_variance, "not N - 1"),
     "bn_running_var_unbiased": ("batchnorm_forward", bn_running_var_unbiased, "biased batch variance"),
@@ -1332,4 +1333,85 @@ DTYPE_SLIPS.update({
     "polyak_starts_with_a_float64_copy": ("polyak_update", polyak_starts_with_a_float64_copy,
                                           "the average started from w_avg=None came back float64"),
     "polyak_np_float64_decay": ("polyak_update", polyak_np_float64_decay, "the new average came back float64"),
+})
+
+
+# --- wrong answers each caught by one diagnostic branch or one probed input -----------------------
+
+def l2_gradient_subgradient_at_zero(w, reg):
+    loss, grad = reference.l2_penalty(w, reg)
+    # L1's subgradient carried over to L2, whose gradient at 0 is exactly 0.
+    grad[w == 0] = reg
+    return loss, grad
+
+
+def l1_loss_with_l2_half(w, reg):
+    return 0.5 * reg * float(np.sum(np.abs(w))), reg * np.sign(w)
+
+
+def l2_loss_as_one_by_one_matrix(w, reg):
+    flat = w.reshape(1, -1)
+    return 0.5 * reg * (flat @ flat.T), reg * w
+
+
+def elastic_net_one_sided_subgradient(w, reg, beta=0.5):
+    return (reg * float(np.sum(beta * w * w + np.abs(w))),
+            reg * (2 * beta * w + np.where(w >= 0, 1.0, -1.0)).astype(w.dtype))
+
+
+def vanilla_dropout_multiplies_by_p_in_training(x, dropout_param):
+    p = dropout_param["p"]
+    if dropout_param["mode"] == "train":
+        mask = _mask(x.shape, dropout_param)
+        return x * mask * p, (dropout_param, mask)
+    return x * p, (dropout_param, None)
+
+
+def dropconnect_divides_by_drop_probability(x, w, b, param):
+    if param["mode"] != "train":
+        return reference.dropconnect_forward(x, w, b, param)
+    mask = _mask(w.shape, param)
+    return x.reshape(x.shape[0], -1) @ (w * mask / (1 - param["p"])) + b, (x, w, b, param, mask)
+
+
+def bn_test_mode_without_eps(x, gamma, beta, bn_param):
+    if bn_param["mode"] == "test":
+        out = gamma * (x - bn_param["running_mean"]) / np.sqrt(bn_param["running_var"]) + beta
+        return out, None
+    return reference.batchnorm_forward(x, gamma, beta, bn_param)
+
+
+def bn_momentum_swapped_once_running(x, gamma, beta, bn_param):
+    """Starts the running statistics right, then swaps momentum when updating stored ones."""
+    out, cache = reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
+    if bn_param["mode"] == "train":
+        momentum = bn_param.get("momentum", 0.9)
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        if "running_mean" in bn_param:
+            bn_param["running_mean"] = (1 - momentum) * bn_param["running_mean"] + momentum * mean
+            bn_param["running_var"] = (1 - momentum) * bn_param["running_var"] + momentum * var
+        else:
+            bn_param["running_mean"], bn_param["running_var"] = (1 - momentum) * mean, (1 - momentum) * var
+    return out, cache
+
+
+BUGS.update({
+    "l1_loss_with_l2_half": ("l1_penalty", l1_loss_with_l2_half, "(it is 0.5 times the expected value)"),
+    "vanilla_dropout_multiplies_by_p_in_training": ("vanilla_dropout_forward",
+                                                    vanilla_dropout_multiplies_by_p_in_training,
+                                                    "multiplied by exactly 1 (no scaling) in training mode"),
+    "dropconnect_divides_by_drop_probability": ("dropconnect_forward", dropconnect_divides_by_drop_probability,
+                                                "kept weights were divided by 1 - p"),
+    "bn_test_mode_without_eps": ("batchnorm_forward", bn_test_mode_without_eps,
+                                 "test mode also adds eps to the running variance"),
+})
+NEAR_MISSES.update({
+    "l2_gradient_subgradient_at_zero": ("l2_penalty", l2_gradient_subgradient_at_zero,
+                                        "at w = 0 the gradient should be a subgradient"),
+    "bn_momentum_swapped_once_running": ("batchnorm_forward", bn_momentum_swapped_once_running,
+                                         "(momentum weights the OLD value)"),
+})
+EQUIVALENTS.update({
+    "l2_loss_as_one_by_one_matrix": ("l2_penalty", l2_loss_as_one_by_one_matrix),
+    "elastic_net_one_sided_subgradient": ("elastic_net_penalty", elastic_net_one_sided_subgradient),
 })
