@@ -560,7 +560,7 @@ BUGS = {
     "leaky_relu_global_state": ("leaky_relu", (leaky_relu_forward_global, leaky_relu_backward_global),
                                 "latest forward pass"),
     "prelu_dalpha_over_all_entries": ("prelu", (reference.prelu_forward, prelu_dalpha_over_all_entries),
-                                      "where x <= 0"),
+                                      "dalpha took every example"),
     "prelu_dalpha_not_summed": ("prelu", (reference.prelu_forward, prelu_dalpha_not_summed), "shape"),
     "prelu_dalpha_from_output": ("prelu", (reference.prelu_forward, prelu_dalpha_from_output), "instead of x"),
     "prelu_shared_slope": ("prelu", (prelu_shared_slope, reference.prelu_backward), "same slope"),
@@ -1191,4 +1191,54 @@ BUGS.update({
                                           "the space was modified"),
     "random_numbers_each_trial": ("random_search", random_numbers_each_trial, "one value for each name of the space"),
     "coarse_as_a_list_of_items": ("coarse_to_fine", coarse_as_a_list_of_items, "should return a dict"),
+})
+
+
+# --- wrong answers that only one diagnostic branch names, and a scalar in another form -----------
+
+def elu_alpha_outside_parentheses(x, alpha=1.0):
+    out = np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0)) - 1)
+    return out, (x, out, alpha)
+
+
+def elu_backward_out_plus_one(dout, cache):
+    x, out, _ = cache
+    return np.where(x > 0, dout, dout * (out + 1))
+
+
+def prelu_slope_on_positive_side(x, alpha):
+    return np.where(x > 0, alpha * x, x), (x, alpha)
+
+
+def maxout_backward_weight_grads_unmasked(dout, cache):
+    dx, _, db1, _, db2 = reference.maxout_backward(dout, cache)
+    x = cache[0]
+    return dx, x.T @ dout, db1, x.T @ dout, db2
+
+
+def ratio_as_a_zero_d_array(w_before, w_after):
+    return np.array(reference.update_ratio(w_before, w_after))
+
+
+NEAR_MISSES.update({
+    # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
+    "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
+                                      "out differs from x where x > 0, alpha * (exp(x) - 1) elsewhere (x of shape "
+                                      "(40, 30) and alpha="),
+    "elu_backward_out_plus_one": ("elu", (reference.elu_forward, elu_backward_out_plus_one),
+                                  "dx differs from dout * (1 where x > 0, alpha * exp(x) elsewhere) (x of shape "
+                                  "(40, 30) and alpha="),
+})
+
+BUGS.update({
+    "prelu_slope_on_positive_side": ("prelu", (prelu_slope_on_positive_side, reference.prelu_backward),
+                                     "out differs from x where x > 0, alpha * x elsewhere, with alpha[j] the slope "
+                                     "of feature j (x of shape (30, 6))"),
+    "maxout_backward_weight_grads_unmasked": ("maxout", (reference.maxout_forward,
+                                                         maxout_backward_weight_grads_unmasked),
+                                              "dw1 got the gradient of every unit"),
+})
+
+EQUIVALENTS.update({
+    "ratio_as_a_zero_d_array": ("update_ratio", ratio_as_a_zero_d_array),
 })
