@@ -66,6 +66,18 @@ globals().update(shared_tests(
     "foundations", run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS))
 
 
+# The success line tells the student how many hidden checks ran: one per input (and alpha) tried.
+CHECK_COUNTS = {"sigmoid": 4, "tanh": 4, "leaky_relu": 7, "elu": 7, "prelu": 3, "maxout": 3, "preprocessing": 9,
+                "xavier_init": 4, "he_init": 4, "update_ratio": 4, "early_stopping": 7, "sample_log_uniform": 3,
+                "grid_search": 3, "random_search": 4, "coarse_to_fine": 3}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_success_line_counts_the_checks(exercise, capsys):
+    run_check(exercise, reference_for(exercise), 0)
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all {CHECK_COUNTS[exercise]} hidden ")
+
+
 @pytest.mark.parametrize("exercise", ["xavier_init", "he_init", "sample_log_uniform", "random_search"])
 def test_reference_passes_on_many_fresh_seeds(exercise):
     """The statistical checks must not fail a correct implementation by bad luck."""
