@@ -1220,6 +1220,21 @@ def ratio_as_a_zero_d_array(w_before, w_after):
     return np.array(reference.update_ratio(w_before, w_after))
 
 
+def ratio_smoothed_square_roots(w_before, w_after):
+    return math.sqrt(np.sum((w_after - w_before) ** 2) + 1e-10) / math.sqrt(np.sum(w_before**2) + 1e-10)
+
+
+class KeepsWeightMatricesOnly(_Tracker):
+    """Saves only the arrays of two or more dimensions as best_params, dropping the biases."""
+
+    def step(self, value, params):
+        improved = self._improves(value)
+        stop = super().step(value, params)
+        if improved:
+            self.best_params = {key: array.copy() for key, array in params.items() if np.ndim(array) > 1}
+        return stop
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1228,6 +1243,9 @@ NEAR_MISSES.update({
     "elu_backward_out_plus_one": ("elu", (reference.elu_forward, elu_backward_out_plus_one),
                                   "dx differs from dout * (1 where x > 0, alpha * exp(x) elsewhere) (x of shape "
                                   "(40, 30) and alpha="),
+    # The epsilon under the root only shows where the update is small (a ratio of about 1e-3).
+    "ratio_smoothed_square_roots": ("update_ratio", ratio_smoothed_square_roots,
+                                    "expected ||w_after - w_before|| / ||w_before|| = "),
 })
 
 BUGS.update({
@@ -1237,6 +1255,8 @@ BUGS.update({
     "maxout_backward_weight_grads_unmasked": ("maxout", (reference.maxout_forward,
                                                          maxout_backward_weight_grads_unmasked),
                                               "dw1 got the gradient of every unit"),
+    "early_stopping_keeps_weight_matrices_only": ("early_stopping", KeepsWeightMatricesOnly,
+                                                  "best_params should be the params passed with the best value"),
 })
 
 EQUIVALENTS.update({
