@@ -35,7 +35,8 @@ def _check_init(name, student, factor, rule, seed):
             fail(name, "the weights should be independent random draws, one per entry")
         expected_variance = factor / fan_in
         mean, variance = float(w.mean()), float(np.mean(w**2))
-        if abs(mean) > SIGMAS * math.sqrt(expected_variance / count):
+        # The standard error of the mean from the weights' own spread: a wrong scale gets the variance message.
+        if abs(mean) > SIGMAS * math.sqrt(variance / count):
             fail(name, f"the weights should have mean 0, got {mean:.3g} (fan_in={fan_in}, fan_out={fan_out})")
         if abs(variance / expected_variance - 1) > SIGMAS * math.sqrt(2.0 / count):
             candidates = {

@@ -1235,6 +1235,18 @@ class KeepsWeightMatricesOnly(_Tracker):
         return stop
 
 
+def xavier_with_he_scaling(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
+
+
+def he_unscaled(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out))
+
+
+def he_divides_by_fan_out(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_out)
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1257,6 +1269,9 @@ BUGS.update({
                                               "dw1 got the gradient of every unit"),
     "early_stopping_keeps_weight_matrices_only": ("early_stopping", KeepsWeightMatricesOnly,
                                                   "best_params should be the params passed with the best value"),
+    "xavier_with_he_scaling": ("xavier_init", xavier_with_he_scaling, "about 2 / fan_in (He)"),
+    "he_unscaled": ("he_init", he_unscaled, "about 1 (no scaling)"),
+    "he_divides_by_fan_out": ("he_init", he_divides_by_fan_out, "about 2 / fan_out"),
 })
 
 EQUIVALENTS.update({
