@@ -1247,6 +1247,14 @@ def he_divides_by_fan_out(fan_in, fan_out, rng):
     return rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_out)
 
 
+def fit_whiten_by_svd_without_epsilon(X_train, mode, epsilon=1e-5):
+    if mode != "whiten":
+        return reference.fit_preprocessing(X_train, mode, epsilon)
+    mean = X_train.mean(axis=0)
+    _, singular_values, vt = np.linalg.svd((X_train - mean) / math.sqrt(len(X_train)), full_matrices=False)
+    return {"mode": mode, "mean": mean, "projection": vt.T / singular_values}
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1272,6 +1280,10 @@ BUGS.update({
     "xavier_with_he_scaling": ("xavier_init", xavier_with_he_scaling, "about 2 / fan_in (He)"),
     "he_unscaled": ("he_init", he_unscaled, "about 1 (no scaling)"),
     "he_divides_by_fan_out": ("he_init", he_divides_by_fan_out, "about 2 / fan_out"),
+    # Singular values of a rank-deficient matrix are tiny but positive: a finite blow-up, not NaN.
+    "preprocessing_whiten_by_svd_without_epsilon": ("preprocessing", (fit_whiten_by_svd_without_epsilon,
+                                                                      reference.apply_preprocessing),
+                                                    'mode "whiten": where a feature has (almost) zero variance'),
 })
 
 EQUIVALENTS.update({
