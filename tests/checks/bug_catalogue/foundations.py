@@ -628,7 +628,7 @@ BUGS = {
     "log_uniform_log10_of_bounds": ("sample_log_uniform", log_uniform_log10_of_bounds, "high="),
     "grid_zips_lists": ("grid_search", grid_zips_lists, "every combination"),
     "grid_worst_first": ("grid_search", grid_worst_first, "worst first"),
-    "grid_reuses_config": ("grid_search", grid_reuses_config, "new dict per config"),
+    "grid_reuses_config": ("grid_search", grid_reuses_config, "several results hold the same config"),
     "grid_scores_sorted_apart": ("grid_search", grid_scores_sorted_apart, "own score"),
     "grid_one_at_a_time": ("grid_search", grid_one_at_a_time, "every combination"),
     "random_log_dims_linear": ("random_search", random_log_dims_linear, "EXPONENT"),
@@ -947,7 +947,7 @@ NEAR_MISSES = {
                                  "expected ||w_after - w_before|| / ||w_before||"),
     "early_stopping_best_value_ignores_min_delta": ("early_stopping", BestValueIgnoresMinDelta, "best_value is"),
     "log_uniform_float_for_size_one": ("sample_log_uniform", log_uniform_float_for_size_one,
-                                       "should be a numpy array"),
+                                       "the samples for size=1 should be a numpy array"),
     "grid_scores_each_config_twice": ("grid_search", grid_scores_each_config_twice,
                                       "every combination should be evaluated once"),
     "random_one_trial_short": ("random_search", random_one_trial_short,
@@ -1255,6 +1255,31 @@ def fit_whiten_by_svd_without_epsilon(X_train, mode, epsilon=1e-5):
     return {"mode": mode, "mean": mean, "projection": vt.T / singular_values}
 
 
+def log_uniform_from_a_grid_of_five(low, high, size, rng):
+    return rng.choice(np.geomspace(low, high, 5), size=size)
+
+
+def random_linear_dims_log_uniform(objective, space, num_trials, rng):
+    log_space = {name: (low, high, "log") for name, (low, high, _) in space.items()}
+    return reference.random_search(objective, log_space, num_trials, rng)
+
+
+def grid_in_evaluation_order(objective, grid):
+    names = list(grid)
+    configs = [dict(zip(names, values)) for values in itertools.product(*(grid[name] for name in names))]
+    return [(config, objective(config)) for config in configs]
+
+
+def coarse_swaps_low_and_high(results, space, top_k):
+    narrowed = reference.coarse_to_fine(results, space, top_k)
+    return {name: (high, low, scale) for name, (low, high, scale) in narrowed.items()}
+
+
+def coarse_sorts_results_in_place(results, space, top_k):
+    results.sort(key=lambda pair: pair[1])
+    return reference.coarse_to_fine(results[::-1], space, top_k)
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1284,6 +1309,16 @@ BUGS.update({
     "preprocessing_whiten_by_svd_without_epsilon": ("preprocessing", (fit_whiten_by_svd_without_epsilon,
                                                                       reference.apply_preprocessing),
                                                     'mode "whiten": where a feature has (almost) zero variance'),
+    "log_uniform_from_a_grid_of_five": ("sample_log_uniform", log_uniform_from_a_grid_of_five,
+                                        "the values are not uniform on a log scale between low and high"),
+    "random_linear_dims_log_uniform": ("random_search", random_linear_dims_log_uniform,
+                                       'the values are log-uniform, but a "linear" dimension is uniform'),
+    "grid_in_evaluation_order": ("grid_search", grid_in_evaluation_order,
+                                 "the results should be sorted best first (highest score first)"),
+    "coarse_swaps_low_and_high": ("coarse_to_fine", coarse_swaps_low_and_high,
+                                  '"learning_rate": low and high are swapped'),
+    "coarse_sorts_results_in_place": ("coarse_to_fine", coarse_sorts_results_in_place,
+                                      "the space or the results were modified"),
 })
 
 EQUIVALENTS.update({
