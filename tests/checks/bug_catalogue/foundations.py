@@ -599,7 +599,7 @@ BUGS = {
     "preprocessing_rotation_only": ("preprocessing", (fit_rotation_only, reference.apply_preprocessing), "not scaled"),
     "preprocessing_zca": ("preprocessing", (fit_zca, reference.apply_preprocessing), "ZCA"),
     "preprocessing_hard_coded_epsilon": ("preprocessing", (fit_hard_coded_epsilon, reference.apply_preprocessing),
-                                         "differs from the expected"),
+                                         'mode "standardize": the output differs'),
     "preprocessing_accepts_any_mode": ("preprocessing", (fit_accepts_any_mode, reference.apply_preprocessing),
                                        "ValueError"),
     "preprocessing_apply_in_place": ("preprocessing", (reference.fit_preprocessing, apply_centres_in_place),
@@ -1280,6 +1280,10 @@ def coarse_sorts_results_in_place(results, space, top_k):
     return reference.coarse_to_fine(results[::-1], space, top_k)
 
 
+def fit_standardize_ignores_epsilon(X_train, mode, epsilon=1e-5):
+    return reference.fit_preprocessing(X_train, mode, 1e-5 if mode == "standardize" else epsilon)
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1291,6 +1295,10 @@ NEAR_MISSES.update({
     # The epsilon under the root only shows where the update is small (a ratio of about 1e-3).
     "ratio_smoothed_square_roots": ("update_ratio", ratio_smoothed_square_roots,
                                     "expected ||w_after - w_before|| / ||w_before|| = "),
+    # Only a feature whose spread is below epsilon tells std + epsilon from np.maximum(std, epsilon).
+    "preprocessing_standardize_ignores_epsilon": ("preprocessing", (fit_standardize_ignores_epsilon,
+                                                                    reference.apply_preprocessing),
+                                                  'mode "standardize": the output differs'),
 })
 
 BUGS.update({
