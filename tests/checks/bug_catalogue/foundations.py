@@ -1284,6 +1284,21 @@ def fit_standardize_ignores_epsilon(X_train, mode, epsilon=1e-5):
     return reference.fit_preprocessing(X_train, mode, 1e-5 if mode == "standardize" else epsilon)
 
 
+def ratio_sums_of_absolute_values(w_before, w_after):
+    return float(np.abs(w_after - w_before).sum() / np.abs(w_before).sum())
+
+
+_GRID_RESULTS = []
+
+
+def grid_appends_to_a_global_list(objective, grid):
+    names = list(grid)
+    for values in itertools.product(*(grid[name] for name in names)):
+        config = dict(zip(names, values))
+        _GRID_RESULTS.append((config, objective(config)))
+    return sorted(_GRID_RESULTS, key=lambda pair: pair[1], reverse=True)
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1327,6 +1342,11 @@ BUGS.update({
                                   '"learning_rate": low and high are swapped'),
     "coarse_sorts_results_in_place": ("coarse_to_fine", coarse_sorts_results_in_place,
                                       "the space or the results were modified"),
+    "ratio_sums_of_absolute_values": ("update_ratio", ratio_sums_of_absolute_values,
+                                      "not the sum of absolute values"),
+    # The second grid (or the next run) returns the results of the earlier ones too.
+    "grid_appends_to_a_global_list": ("grid_search", grid_appends_to_a_global_list,
+                                      "(config, score) pairs, one per evaluated config, got"),
 })
 
 EQUIVALENTS.update({
