@@ -1299,6 +1299,13 @@ def grid_appends_to_a_global_list(objective, grid):
     return sorted(_GRID_RESULTS, key=lambda pair: pair[1], reverse=True)
 
 
+def fit_floors_std_at_epsilon(X_train, mode, epsilon=1e-5):
+    stats = reference.fit_preprocessing(X_train, mode, epsilon)
+    if mode == "standardize":
+        stats["scale"] = np.maximum(X_train.std(axis=0), epsilon)
+    return stats
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1351,4 +1358,6 @@ BUGS.update({
 
 EQUIVALENTS.update({
     "ratio_as_a_zero_d_array": ("update_ratio", ratio_as_a_zero_d_array),
+    "preprocessing_floors_std_at_epsilon": ("preprocessing", (fit_floors_std_at_epsilon,
+                                                              reference.apply_preprocessing)),
 })
