@@ -6,6 +6,7 @@ that a loosened tolerance or a skipped sub-check of the checks makes a test fail
 Activations and preprocessing are checked as pairs, so their entries hold (forward, backward) and
 (fit, apply). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
 """
+import copy
 import itertools
 import math
 
@@ -1306,6 +1307,26 @@ def fit_floors_std_at_epsilon(X_train, mode, epsilon=1e-5):
     return stats
 
 
+class ClassLevelBestParams(reference.EarlyStopping):
+    """best_params is one dict on the class, emptied by every new tracker and updated in place."""
+    best_params = {}
+
+    def __init__(self, patience, min_delta=0.0, mode="max"):
+        self.best_params.clear()
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best_value, self.best_epoch, self.epoch, self.bad_steps = None, None, 0, 0
+
+    def step(self, value, params):
+        if self._improves(value):
+            self.best_value, self.best_epoch = value, self.epoch
+            self.best_params.update(copy.deepcopy(params))
+            self.bad_steps = 0
+        else:
+            self.bad_steps += 1
+        self.epoch += 1
+        return self.bad_steps >= self.patience
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1354,6 +1375,9 @@ BUGS.update({
     # The second grid (or the next run) returns the results of the earlier ones too.
     "grid_appends_to_a_global_list": ("grid_search", grid_appends_to_a_global_list,
                                       "(config, score) pairs, one per evaluated config, got"),
+    # Every run of the check uses the same names, so only two trackers used in turn tell.
+    "early_stopping_class_level_best_params": ("early_stopping", ClassLevelBestParams,
+                                               "two trackers share their best_params"),
 })
 
 EQUIVALENTS.update({
