@@ -608,7 +608,8 @@ BUGS = {
     "preprocessing_whiten_skips_centring": ("preprocessing", (fit_whiten_skips_centring, reference.apply_preprocessing),
                                             "whiten"),
     "ratio_inverted": ("update_ratio", ratio_inverted, "inverted"),
-    "ratio_over_new_weights": ("update_ratio", ratio_over_new_weights, "w_before"),
+    "ratio_over_new_weights": ("update_ratio", ratio_over_new_weights,
+                               "divide by the norm of the weights before the update (w_before)"),
     "ratio_difference_of_norms": ("update_ratio", ratio_difference_of_norms, "difference of the two norms"),
     "ratio_elementwise_mean": ("update_ratio", ratio_elementwise_mean, "elementwise"),
     "ratio_squared_norms": ("update_ratio", ratio_squared_norms, "squares"),
@@ -1327,6 +1328,52 @@ class ClassLevelBestParams(reference.EarlyStopping):
         return self.bad_steps >= self.patience
 
 
+class BestStartsAtMinusInfinity(_Tracker):
+    """best_value starts at -inf, which only suits mode "max"."""
+
+    def __init__(self, patience, min_delta=0.0, mode="max"):
+        super().__init__(patience, min_delta, mode)
+        self.best_value = -np.inf
+
+    def _improves(self, value):
+        if self.mode == "max":
+            return value > self.best_value + self.min_delta
+        return value < self.best_value - self.min_delta
+
+
+class EpochCountedOnlyOnImprovement(_Tracker):
+    """The epoch counter moves inside the improvement branch, so best_epoch lags behind."""
+
+    def step(self, value, params):
+        if self._improves(value):
+            self.best_value, self.best_epoch = value, self.epoch
+            self.best_params = copy.deepcopy(params)
+            self.bad_steps = 0
+            self.epoch += 1
+        else:
+            self.bad_steps += 1
+        return self.bad_steps >= self.patience
+
+
+class ImprovementFlagsTracker:
+    """Keeps a NumPy array of improvement flags; best_epoch is a NumPy integer."""
+
+    def __init__(self, patience, min_delta=0.0, mode="max"):
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.improved = np.zeros(0, dtype=bool)
+        self.best_value = self.best_epoch = self.best_params = None
+
+    def step(self, value, params):
+        sign = 1 if self.mode == "max" else -1
+        better = self.best_value is None or sign * (value - self.best_value) > self.min_delta
+        self.improved = np.append(self.improved, better)
+        if better:
+            self.best_value = value
+            self.best_params = {key: np.copy(array) for key, array in params.items()}
+        self.best_epoch = np.flatnonzero(self.improved)[-1]
+        return self.improved.size - 1 - self.best_epoch >= self.patience
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1378,10 +1425,16 @@ BUGS.update({
     # Every run of the check uses the same names, so only two trackers used in turn tell.
     "early_stopping_class_level_best_params": ("early_stopping", ClassLevelBestParams,
                                                "two trackers share their best_params"),
+    # Fails at the first value of mode "min": the failure shows the values up to that one.
+    "early_stopping_best_starts_at_minus_infinity": ("early_stopping", BestStartsAtMinusInfinity,
+                                                     "mode='min') after the values [-"),
+    "early_stopping_epoch_counted_only_on_improvement": ("early_stopping", EpochCountedOnlyOnImprovement,
+                                                         "best_epoch is"),
 })
 
 EQUIVALENTS.update({
     "ratio_as_a_zero_d_array": ("update_ratio", ratio_as_a_zero_d_array),
+    "early_stopping_improvement_flags": ("early_stopping", ImprovementFlagsTracker),
     "preprocessing_floors_std_at_epsilon": ("preprocessing", (fit_floors_std_at_epsilon,
                                                               reference.apply_preprocessing)),
 })
