@@ -1374,6 +1374,12 @@ class ImprovementFlagsTracker:
         return self.improved.size - 1 - self.best_epoch >= self.patience
 
 
+def fit_whiten_without_epsilon(X_train, mode, epsilon=1e-5):
+    if mode != "whiten":
+        return reference.fit_preprocessing(X_train, mode, epsilon)
+    return fit_no_epsilon(X_train, mode, epsilon)
+
+
 NEAR_MISSES.update({
     # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
     "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
@@ -1428,6 +1434,10 @@ BUGS.update({
     # Fails at the first value of mode "min": the failure shows the values up to that one.
     "early_stopping_best_starts_at_minus_infinity": ("early_stopping", BestStartsAtMinusInfinity,
                                                      "mode='min') after the values [-"),
+    # The covariance of the rank-deficient data has eigenvalues of 0 or just below: sqrt gives NaN.
+    "preprocessing_whiten_without_epsilon": ("preprocessing", (fit_whiten_without_epsilon,
+                                                               reference.apply_preprocessing),
+                                             'mode "whiten": the output has NaN or inf'),
     "early_stopping_epoch_counted_only_on_improvement": ("early_stopping", EpochCountedOnlyOnImprovement,
                                                          "best_epoch is"),
 })
