@@ -1,4 +1,6 @@
 """The hidden checks of 00 Foundations: references pass, catalogued bugs fail, equivalents pass."""
+import copy
+
 import nbformat
 import numpy as np
 import pytest
@@ -66,11 +68,36 @@ globals().update(shared_tests(
     "foundations", run_check, reference_for, EXERCISES, BUGS, NEAR_MISSES, EQUIVALENTS))
 
 
+# The success line tells the student how many hidden checks ran: one per input (and alpha) tried.
+CHECK_COUNTS = {"sigmoid": 4, "tanh": 4, "leaky_relu": 7, "elu": 7, "prelu": 3, "maxout": 3, "preprocessing": 9,
+                "xavier_init": 4, "he_init": 4, "update_ratio": 4, "early_stopping": 7, "sample_log_uniform": 3,
+                "grid_search": 3, "random_search": 4, "coarse_to_fine": 3}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_success_line_counts_the_checks(exercise, capsys):
+    run_check(exercise, reference_for(exercise), 0)
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all {CHECK_COUNTS[exercise]} hidden ")
+
+
 @pytest.mark.parametrize("exercise", ["xavier_init", "he_init", "sample_log_uniform", "random_search"])
 def test_reference_passes_on_many_fresh_seeds(exercise):
     """The statistical checks must not fail a correct implementation by bad luck."""
     for _ in range(25):
         run_check(exercise, reference_for(exercise), None)
+
+
+@pytest.mark.parametrize("exercise", ["xavier_init", "he_init", "sample_log_uniform", "random_search"])
+def test_grading_seeds_hand_the_answer_other_generators(exercise):
+    """Each grading seed seeds the generators the answer draws from, so answers cannot be fitted to fixed draws."""
+    answer = reference_for(exercise)
+    first_draws = {0: [], 1: []}
+    for seed, draws in first_draws.items():
+        def recording(*args, draws=draws):
+            draws.append(copy.deepcopy(args[-1]).random())  # a copy: the answer's own draws stay as they were
+            return answer(*args)
+        run_check(exercise, recording, seed)
+    assert first_draws[0][0] != first_draws[1][0]
 
 
 # The checks compare backward passes with the reference, so the reference must be the true gradient.

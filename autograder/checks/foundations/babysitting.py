@@ -121,4 +121,9 @@ def check_early_stopping(early_stopping_session, seed=None):
     second_best = unpack(name, call(name, second, 0.1, {"w": np.zeros(1)}), 4, "from step")[1]
     if first_best != 0.9 or second_best != 0.1:
         fail(name, "two trackers share their state: keep it on self (set in __init__), not on the class")
+    # A value that does not improve leaves the first tracker's best_params: a dict shared on the class shows here.
+    first_params = unpack(name, call(name, first, 0.5, {"w": np.zeros(1)}), 4, "from step")[3]
+    if not (isinstance(first_params, dict) and np.array_equal(first_params.get("w"), np.zeros(1))):
+        fail(name, "two trackers share their best_params: a dict made on the class is shared by every tracker; "
+                   "set self.best_params in __init__ or step")
     passed(name, len(settings) + 1, seed)

@@ -6,6 +6,7 @@ that a loosened tolerance or a skipped sub-check of the checks makes a test fail
 Activations and preprocessing are checked as pairs, so their entries hold (forward, backward) and
 (fit, apply). ``EQUIVALENTS`` maps a name to (exercise, implementation) of a correct alternative.
 """
+import copy
 import itertools
 import math
 
@@ -560,7 +561,7 @@ BUGS = {
     "leaky_relu_global_state": ("leaky_relu", (leaky_relu_forward_global, leaky_relu_backward_global),
                                 "latest forward pass"),
     "prelu_dalpha_over_all_entries": ("prelu", (reference.prelu_forward, prelu_dalpha_over_all_entries),
-                                      "where x <= 0"),
+                                      "dalpha took every example"),
     "prelu_dalpha_not_summed": ("prelu", (reference.prelu_forward, prelu_dalpha_not_summed), "shape"),
     "prelu_dalpha_from_output": ("prelu", (reference.prelu_forward, prelu_dalpha_from_output), "instead of x"),
     "prelu_shared_slope": ("prelu", (prelu_shared_slope, reference.prelu_backward), "same slope"),
@@ -599,7 +600,7 @@ BUGS = {
     "preprocessing_rotation_only": ("preprocessing", (fit_rotation_only, reference.apply_preprocessing), "not scaled"),
     "preprocessing_zca": ("preprocessing", (fit_zca, reference.apply_preprocessing), "ZCA"),
     "preprocessing_hard_coded_epsilon": ("preprocessing", (fit_hard_coded_epsilon, reference.apply_preprocessing),
-                                         "differs from the expected"),
+                                         'mode "standardize": the output differs'),
     "preprocessing_accepts_any_mode": ("preprocessing", (fit_accepts_any_mode, reference.apply_preprocessing),
                                        "ValueError"),
     "preprocessing_apply_in_place": ("preprocessing", (reference.fit_preprocessing, apply_centres_in_place),
@@ -607,7 +608,8 @@ BUGS = {
     "preprocessing_whiten_skips_centring": ("preprocessing", (fit_whiten_skips_centring, reference.apply_preprocessing),
                                             "whiten"),
     "ratio_inverted": ("update_ratio", ratio_inverted, "inverted"),
-    "ratio_over_new_weights": ("update_ratio", ratio_over_new_weights, "w_before"),
+    "ratio_over_new_weights": ("update_ratio", ratio_over_new_weights,
+                               "divide by the norm of the weights before the update (w_before)"),
     "ratio_difference_of_norms": ("update_ratio", ratio_difference_of_norms, "difference of the two norms"),
     "ratio_elementwise_mean": ("update_ratio", ratio_elementwise_mean, "elementwise"),
     "ratio_squared_norms": ("update_ratio", ratio_squared_norms, "squares"),
@@ -628,7 +630,7 @@ BUGS = {
     "log_uniform_log10_of_bounds": ("sample_log_uniform", log_uniform_log10_of_bounds, "high="),
     "grid_zips_lists": ("grid_search", grid_zips_lists, "every combination"),
     "grid_worst_first": ("grid_search", grid_worst_first, "worst first"),
-    "grid_reuses_config": ("grid_search", grid_reuses_config, "new dict per config"),
+    "grid_reuses_config": ("grid_search", grid_reuses_config, "several results hold the same config"),
     "grid_scores_sorted_apart": ("grid_search", grid_scores_sorted_apart, "own score"),
     "grid_one_at_a_time": ("grid_search", grid_one_at_a_time, "every combination"),
     "random_log_dims_linear": ("random_search", random_log_dims_linear, "EXPONENT"),
@@ -947,7 +949,7 @@ NEAR_MISSES = {
                                  "expected ||w_after - w_before|| / ||w_before||"),
     "early_stopping_best_value_ignores_min_delta": ("early_stopping", BestValueIgnoresMinDelta, "best_value is"),
     "log_uniform_float_for_size_one": ("sample_log_uniform", log_uniform_float_for_size_one,
-                                       "should be a numpy array"),
+                                       "the samples for size=1 should be a numpy array"),
     "grid_scores_each_config_twice": ("grid_search", grid_scores_each_config_twice,
                                       "every combination should be evaluated once"),
     "random_one_trial_short": ("random_search", random_one_trial_short,
@@ -1191,4 +1193,258 @@ BUGS.update({
                                           "the space was modified"),
     "random_numbers_each_trial": ("random_search", random_numbers_each_trial, "one value for each name of the space"),
     "coarse_as_a_list_of_items": ("coarse_to_fine", coarse_as_a_list_of_items, "should return a dict"),
+})
+
+
+# --- wrong answers that only one diagnostic branch names, and a scalar in another form -----------
+
+def elu_alpha_outside_parentheses(x, alpha=1.0):
+    out = np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0)) - 1)
+    return out, (x, out, alpha)
+
+
+def elu_backward_out_plus_one(dout, cache):
+    x, out, _ = cache
+    return np.where(x > 0, dout, dout * (out + 1))
+
+
+def prelu_slope_on_positive_side(x, alpha):
+    return np.where(x > 0, alpha * x, x), (x, alpha)
+
+
+def maxout_backward_weight_grads_unmasked(dout, cache):
+    dx, _, db1, _, db2 = reference.maxout_backward(dout, cache)
+    x = cache[0]
+    return dx, x.T @ dout, db1, x.T @ dout, db2
+
+
+def ratio_as_a_zero_d_array(w_before, w_after):
+    return np.array(reference.update_ratio(w_before, w_after))
+
+
+def ratio_smoothed_square_roots(w_before, w_after):
+    return math.sqrt(np.sum((w_after - w_before) ** 2) + 1e-10) / math.sqrt(np.sum(w_before**2) + 1e-10)
+
+
+class KeepsWeightMatricesOnly(_Tracker):
+    """Saves only the arrays of two or more dimensions as best_params, dropping the biases."""
+
+    def step(self, value, params):
+        improved = self._improves(value)
+        stop = super().step(value, params)
+        if improved:
+            self.best_params = {key: array.copy() for key, array in params.items() if np.ndim(array) > 1}
+        return stop
+
+
+def xavier_with_he_scaling(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
+
+
+def he_unscaled(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out))
+
+
+def he_divides_by_fan_out(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_out)
+
+
+def fit_whiten_by_svd_without_epsilon(X_train, mode, epsilon=1e-5):
+    if mode != "whiten":
+        return reference.fit_preprocessing(X_train, mode, epsilon)
+    mean = X_train.mean(axis=0)
+    _, singular_values, vt = np.linalg.svd((X_train - mean) / math.sqrt(len(X_train)), full_matrices=False)
+    return {"mode": mode, "mean": mean, "projection": vt.T / singular_values}
+
+
+def log_uniform_from_a_grid_of_five(low, high, size, rng):
+    return rng.choice(np.geomspace(low, high, 5), size=size)
+
+
+def random_linear_dims_log_uniform(objective, space, num_trials, rng):
+    log_space = {name: (low, high, "log") for name, (low, high, _) in space.items()}
+    return reference.random_search(objective, log_space, num_trials, rng)
+
+
+def grid_in_evaluation_order(objective, grid):
+    names = list(grid)
+    configs = [dict(zip(names, values)) for values in itertools.product(*(grid[name] for name in names))]
+    return [(config, objective(config)) for config in configs]
+
+
+def coarse_swaps_low_and_high(results, space, top_k):
+    narrowed = reference.coarse_to_fine(results, space, top_k)
+    return {name: (high, low, scale) for name, (low, high, scale) in narrowed.items()}
+
+
+def coarse_sorts_results_in_place(results, space, top_k):
+    results.sort(key=lambda pair: pair[1])
+    return reference.coarse_to_fine(results[::-1], space, top_k)
+
+
+def fit_standardize_ignores_epsilon(X_train, mode, epsilon=1e-5):
+    return reference.fit_preprocessing(X_train, mode, 1e-5 if mode == "standardize" else epsilon)
+
+
+def ratio_sums_of_absolute_values(w_before, w_after):
+    return float(np.abs(w_after - w_before).sum() / np.abs(w_before).sum())
+
+
+_GRID_RESULTS = []
+
+
+def grid_appends_to_a_global_list(objective, grid):
+    names = list(grid)
+    for values in itertools.product(*(grid[name] for name in names)):
+        config = dict(zip(names, values))
+        _GRID_RESULTS.append((config, objective(config)))
+    return sorted(_GRID_RESULTS, key=lambda pair: pair[1], reverse=True)
+
+
+def fit_floors_std_at_epsilon(X_train, mode, epsilon=1e-5):
+    stats = reference.fit_preprocessing(X_train, mode, epsilon)
+    if mode == "standardize":
+        stats["scale"] = np.maximum(X_train.std(axis=0), epsilon)
+    return stats
+
+
+class ClassLevelBestParams(reference.EarlyStopping):
+    """best_params is one dict on the class, emptied by every new tracker and updated in place."""
+    best_params = {}
+
+    def __init__(self, patience, min_delta=0.0, mode="max"):
+        self.best_params.clear()
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best_value, self.best_epoch, self.epoch, self.bad_steps = None, None, 0, 0
+
+    def step(self, value, params):
+        if self._improves(value):
+            self.best_value, self.best_epoch = value, self.epoch
+            self.best_params.update(copy.deepcopy(params))
+            self.bad_steps = 0
+        else:
+            self.bad_steps += 1
+        self.epoch += 1
+        return self.bad_steps >= self.patience
+
+
+class BestStartsAtMinusInfinity(_Tracker):
+    """best_value starts at -inf, which only suits mode "max"."""
+
+    def __init__(self, patience, min_delta=0.0, mode="max"):
+        super().__init__(patience, min_delta, mode)
+        self.best_value = -np.inf
+
+    def _improves(self, value):
+        if self.mode == "max":
+            return value > self.best_value + self.min_delta
+        return value < self.best_value - self.min_delta
+
+
+class EpochCountedOnlyOnImprovement(_Tracker):
+    """The epoch counter moves inside the improvement branch, so best_epoch lags behind."""
+
+    def step(self, value, params):
+        if self._improves(value):
+            self.best_value, self.best_epoch = value, self.epoch
+            self.best_params = copy.deepcopy(params)
+            self.bad_steps = 0
+            self.epoch += 1
+        else:
+            self.bad_steps += 1
+        return self.bad_steps >= self.patience
+
+
+class ImprovementFlagsTracker:
+    """Keeps a NumPy array of improvement flags; best_epoch is a NumPy integer."""
+
+    def __init__(self, patience, min_delta=0.0, mode="max"):
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.improved = np.zeros(0, dtype=bool)
+        self.best_value = self.best_epoch = self.best_params = None
+
+    def step(self, value, params):
+        sign = 1 if self.mode == "max" else -1
+        better = self.best_value is None or sign * (value - self.best_value) > self.min_delta
+        self.improved = np.append(self.improved, better)
+        if better:
+            self.best_value = value
+            self.best_params = {key: np.copy(array) for key, array in params.items()}
+        self.best_epoch = np.flatnonzero(self.improved)[-1]
+        return self.improved.size - 1 - self.best_epoch >= self.patience
+
+
+def fit_whiten_without_epsilon(X_train, mode, epsilon=1e-5):
+    if mode != "whiten":
+        return reference.fit_preprocessing(X_train, mode, epsilon)
+    return fit_no_epsilon(X_train, mode, epsilon)
+
+
+NEAR_MISSES.update({
+    # Right for the default alpha = 1, where alpha * exp(x) - 1 = alpha * (exp(x) - 1).
+    "elu_alpha_outside_parentheses": ("elu", (elu_alpha_outside_parentheses, reference.elu_backward),
+                                      "out differs from x where x > 0, alpha * (exp(x) - 1) elsewhere (x of shape "
+                                      "(40, 30) and alpha="),
+    "elu_backward_out_plus_one": ("elu", (reference.elu_forward, elu_backward_out_plus_one),
+                                  "dx differs from dout * (1 where x > 0, alpha * exp(x) elsewhere) (x of shape "
+                                  "(40, 30) and alpha="),
+    # The epsilon under the root only shows where the update is small (a ratio of about 1e-3).
+    "ratio_smoothed_square_roots": ("update_ratio", ratio_smoothed_square_roots,
+                                    "expected ||w_after - w_before|| / ||w_before|| = "),
+    # Only a feature whose spread is below epsilon tells std + epsilon from np.maximum(std, epsilon).
+    "preprocessing_standardize_ignores_epsilon": ("preprocessing", (fit_standardize_ignores_epsilon,
+                                                                    reference.apply_preprocessing),
+                                                  'mode "standardize": the output differs'),
+})
+
+BUGS.update({
+    "prelu_slope_on_positive_side": ("prelu", (prelu_slope_on_positive_side, reference.prelu_backward),
+                                     "out differs from x where x > 0, alpha * x elsewhere, with alpha[j] the slope "
+                                     "of feature j (x of shape (30, 6))"),
+    "maxout_backward_weight_grads_unmasked": ("maxout", (reference.maxout_forward,
+                                                         maxout_backward_weight_grads_unmasked),
+                                              "dw1 got the gradient of every unit"),
+    "early_stopping_keeps_weight_matrices_only": ("early_stopping", KeepsWeightMatricesOnly,
+                                                  "best_params should be the params passed with the best value"),
+    "xavier_with_he_scaling": ("xavier_init", xavier_with_he_scaling, "about 2 / fan_in (He)"),
+    "he_unscaled": ("he_init", he_unscaled, "about 1 (no scaling)"),
+    "he_divides_by_fan_out": ("he_init", he_divides_by_fan_out, "about 2 / fan_out"),
+    # Singular values of a rank-deficient matrix are tiny but positive: a finite blow-up, not NaN.
+    "preprocessing_whiten_by_svd_without_epsilon": ("preprocessing", (fit_whiten_by_svd_without_epsilon,
+                                                                      reference.apply_preprocessing),
+                                                    'mode "whiten": where a feature has (almost) zero variance'),
+    "log_uniform_from_a_grid_of_five": ("sample_log_uniform", log_uniform_from_a_grid_of_five,
+                                        "the values are not uniform on a log scale between low and high"),
+    "random_linear_dims_log_uniform": ("random_search", random_linear_dims_log_uniform,
+                                       'the values are log-uniform, but a "linear" dimension is uniform'),
+    "grid_in_evaluation_order": ("grid_search", grid_in_evaluation_order,
+                                 "the results should be sorted best first (highest score first)"),
+    "coarse_swaps_low_and_high": ("coarse_to_fine", coarse_swaps_low_and_high,
+                                  '"learning_rate": low and high are swapped'),
+    "coarse_sorts_results_in_place": ("coarse_to_fine", coarse_sorts_results_in_place,
+                                      "the space or the results were modified"),
+    "ratio_sums_of_absolute_values": ("update_ratio", ratio_sums_of_absolute_values,
+                                      "not the sum of absolute values"),
+    # The second grid (or the next run) returns the results of the earlier ones too.
+    "grid_appends_to_a_global_list": ("grid_search", grid_appends_to_a_global_list,
+                                      "(config, score) pairs, one per evaluated config, got"),
+    # Every run of the check uses the same names, so only two trackers used in turn tell.
+    "early_stopping_class_level_best_params": ("early_stopping", ClassLevelBestParams,
+                                               "two trackers share their best_params"),
+    # Fails at the first value of mode "min": the failure shows the values up to that one.
+    "early_stopping_best_starts_at_minus_infinity": ("early_stopping", BestStartsAtMinusInfinity,
+                                                     "mode='min') after the values [-"),
+    # The covariance of the rank-deficient data has eigenvalues of 0 or just below: sqrt gives NaN.
+    "preprocessing_whiten_without_epsilon": ("preprocessing", (fit_whiten_without_epsilon,
+                                                               reference.apply_preprocessing),
+                                             'mode "whiten": the output has NaN or inf'),
+    "early_stopping_epoch_counted_only_on_improvement": ("early_stopping", EpochCountedOnlyOnImprovement,
+                                                         "best_epoch is"),
+})
+
+EQUIVALENTS.update({
+    "ratio_as_a_zero_d_array": ("update_ratio", ratio_as_a_zero_d_array),
+    "early_stopping_improvement_flags": ("early_stopping", ImprovementFlagsTracker),
+    "preprocessing_floors_std_at_epsilon": ("preprocessing", (fit_floors_std_at_epsilon,
+                                                              reference.apply_preprocessing)),
 })
