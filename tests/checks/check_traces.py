@@ -52,6 +52,8 @@ def fingerprint(value, known=None):
         return {str(key): fingerprint(item, known) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [fingerprint(item, known) for item in value]
+    if isinstance(value, np.random.Generator):  # by its state: a generator seeded otherwise draws otherwise
+        return {"generator": fingerprint(value.bit_generator.state, known)}
     torch_fingerprint = _torch_fingerprint(value)
     if torch_fingerprint is not None:
         return torch_fingerprint
