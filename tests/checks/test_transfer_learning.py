@@ -94,8 +94,9 @@ def test_checks_run_over_the_plain_data_channel(exercise, kernel_side, capsys):
 
 
 # Over the channel the observations are decoded afresh: strings compared by value, not identity.
-@pytest.mark.parametrize("bug", ["missing zero_grad", "loss returned as a tensor", "accuracy as a count",
-                                 "features_as_lists", "new head in float32"])
+@pytest.mark.parametrize("bug", [pytest.param(bug, id=f"{BUGS[bug][0]}-{bug}") for bug in (
+    "missing zero_grad", "loss returned as a tensor", "accuracy as a count", "features_as_lists",
+    "new head in float32")])
 def test_a_bug_fails_over_the_channel_with_its_message(bug, kernel_side):
     exercise, function, words = BUGS[bug]
     with pytest.raises(AssertionError) as failure:
@@ -121,7 +122,7 @@ def test_recorded_scenarios(exercise, seed, monkeypatch):
     assert_recorded("transfer_learning", f"{exercise} scenarios", seed, digest)
 
 
-def test_no_batch_mean_hint_for_another_wrong_accuracy():
+def test_evaluate_gives_no_batch_mean_hint_for_another_wrong_accuracy():
     exercise, function, words = NEAR_MISSES["evaluate_accuracy_in_float32"]
     with pytest.raises(AssertionError) as failure:
         run_check(exercise, function, 0)
