@@ -159,3 +159,14 @@ def test_the_kernel_gets_no_check_or_reference_code(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
     assert "refused: autograder.reference" in result.stdout, result.stderr
+
+
+def test_evaluate_names_no_swap_when_the_loss_is_returned_twice():
+    def loss_twice(model, loader, device):
+        loss, _ = reference.evaluate(model, loader, device)
+        return loss, loss
+
+    for seed in SEEDS:
+        with pytest.raises(AssertionError) as failure:
+            run_check("evaluate", loss_twice, seed)
+        assert "accuracy" in str(failure.value) and "swapped" not in str(failure.value)
