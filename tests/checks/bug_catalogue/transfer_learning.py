@@ -911,3 +911,16 @@ def optimizer_rates_as_float64_tensors(model, learning_rate, backbone_lr_factor=
 
 
 EQUIVALENTS["rates as float64 tensors"] = ("make_finetune_optimizer", optimizer_rates_as_float64_tensors)
+
+
+def device_with_current_index():
+    if torch.cuda.is_available():
+        device = torch.device("cuda", torch.cuda.current_device())
+        print(f"Using the GPU {device}: {torch.cuda.get_device_name(device)}")
+    else:
+        device = torch.device("cpu")
+        print("Using the CPU")
+    return device
+
+
+EQUIVALENTS["device with the current CUDA index"] = ("get_device", device_with_current_index)
