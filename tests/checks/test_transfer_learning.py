@@ -1,6 +1,8 @@
 """The hidden checks of 04 Transfer learning: references pass, catalogued bugs fail, equivalents pass,
 also over the grader-kernel channel; forged observations fail; the kernel gets no check code."""
 import contextlib
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -16,7 +18,8 @@ from autograder.reference import transfer_learning as reference
 from autograder.sandbox.in_kernel.channel import Channel, ChannelClosed
 from autograder.checks.transfer_learning.probe import Probe
 from tests.checks.bug_catalogue.transfer_learning import BUGS, EQUIVALENTS, NEAR_MISSES
-from tests.checks.check_harness import shared_tests
+from tests.checks.check_harness import SEEDS, shared_tests
+from tests.checks.check_traces import assert_recorded, fingerprint
 from tests.hostile.hostile_transfer_catalogue import FORGED_OBSERVATIONS
 
 EXERCISES = ["get_device", "freeze_backbone", "replace_head", "make_finetune_optimizer", "train_one_epoch",
@@ -90,10 +93,44 @@ def test_checks_run_over_the_plain_data_channel(exercise, kernel_side, capsys):
     assert capsys.readouterr().out.splitlines()[-1].startswith(f"{exercise}: all")
 
 
-def test_a_bug_fails_over_the_channel_with_its_message(kernel_side):
-    exercise, function, words = BUGS["missing zero_grad"]
-    with pytest.raises(AssertionError, match=words.replace("(", r"\(").replace(")", r"\)")):
+# Over the channel the observations are decoded afresh: strings compared by value, not identity.
+@pytest.mark.parametrize("bug", [pytest.param(bug, id=f"{BUGS[bug][0]}-{bug}") for bug in (
+    "missing zero_grad", "loss returned as a tensor", "accuracy as a count", "features_as_lists",
+    "new head in float32")])
+def test_a_bug_fails_over_the_channel_with_its_message(bug, kernel_side):
+    exercise, function, words = BUGS[bug]
+    with pytest.raises(AssertionError) as failure:
         run_check(exercise, kernel_side(function), 7)
+    assert words in str(failure.value)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_recorded_scenarios(exercise, seed, monkeypatch):
+    """The recorded inputs see the probe's loader as an object only: the scenarios the check sends
+    (batches and their labels, model sizes and flags, seeds) are recorded as well."""
+    scenarios = []
+    honest = Probe.__call__
+
+    def recording(self, scenario):
+        scenarios.append(fingerprint(scenario))
+        return honest(self, scenario)
+
+    monkeypatch.setattr(Probe, "__call__", recording)
+    run_check(exercise, getattr(reference, exercise), seed)
+    digest = hashlib.sha256(json.dumps(scenarios, sort_keys=True).encode()).hexdigest()[:24]
+    assert_recorded("transfer_learning", f"{exercise} scenarios", seed, digest)
+
+
+def test_evaluate_gives_no_batch_mean_hint_for_another_wrong_accuracy():
+    exercise, function, words = NEAR_MISSES["evaluate_accuracy_in_float32"]
+    with pytest.raises(AssertionError) as failure:
+        run_check(exercise, function, 0)
+    assert words in str(failure.value) and "per-batch" not in str(failure.value)
+
+
+def test_warm_up_builds_an_optimizer():
+    checks.warm_up()
 
 
 @pytest.mark.parametrize("exercise", [exercise for exercise in EXERCISES if exercise != "get_device"])
@@ -122,3 +159,14 @@ def test_the_kernel_gets_no_check_or_reference_code(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
     assert "refused: autograder.reference" in result.stdout, result.stderr
+
+
+def test_evaluate_names_no_swap_when_the_loss_is_returned_twice():
+    def loss_twice(model, loader, device):
+        loss, _ = reference.evaluate(model, loader, device)
+        return loss, loss
+
+    for seed in SEEDS:
+        with pytest.raises(AssertionError) as failure:
+            run_check("evaluate", loss_twice, seed)
+        assert "accuracy" in str(failure.value) and "swapped" not in str(failure.value)

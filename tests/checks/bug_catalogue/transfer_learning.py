@@ -342,8 +342,10 @@ def features_float64(backbone, loader, device):
 
 
 BUGS = {
-    "device always the CPU": ("get_device", device_always_cpu, "expected the CUDA"),
-    "device always CUDA": ("get_device", device_always_cuda, "expected the CPU"),
+    "device always the CPU": ("get_device", device_always_cpu,
+                              "when CUDA is available it returned cpu, expected the CUDA"),
+    "device always CUDA": ("get_device", device_always_cuda,
+                           "when CUDA is not available it returned cuda, expected the CPU"),
     "device as a string": ("get_device", device_as_string, "torch.device"),
     "device not reported": ("get_device", device_silent, "print which device"),
     "head frozen too": ("freeze_backbone", freeze_everything, "head parameter"),
@@ -352,19 +354,20 @@ BUGS = {
     "eval mode instead of freezing": ("freeze_backbone", freeze_by_eval_mode, "still trainable"),
     "wrong head size": ("replace_head", head_keeps_old_size, "the new head has"),
     "new head frozen": ("replace_head", head_frozen, "not trainable"),
-    "new head in float32": ("replace_head", head_default_dtype, "dtype"),
+    "new head in float32": ("replace_head", head_default_dtype, "the new head's weight is float32 in a float64 model"),
     "replace_head unfreezes the backbone": ("replace_head", head_unfreezes_backbone, "requires_grad flag"),
     "old head kept when the size matches": ("replace_head", head_reused_when_size_matches, "still the old head"),
     "same learning rate everywhere": ("make_finetune_optimizer", optimizer_same_lr, "same learning rate"),
     "lower rate on the head": ("make_finetune_optimizer", optimizer_factor_on_head, "swapped"),
     "frozen parameters in the optimizer": ("make_finetune_optimizer", optimizer_with_frozen, "frozen parameter"),
     "momentum ignored": ("make_finetune_optimizer", optimizer_no_momentum, "momentum"),
-    "backbone_lr_factor ignored": ("make_finetune_optimizer", optimizer_fixed_factor, "backbone_lr_factor"),
+    "backbone_lr_factor ignored": ("make_finetune_optimizer", optimizer_fixed_factor,
+                                   "is backbone_lr_factor ignored (a fixed 0.1)?"),
     "Adam instead of SGD": ("make_finetune_optimizer", optimizer_adam, "torch.optim.SGD"),
     "missing zero_grad": ("train_one_epoch", train_without_zero_grad, "optimizer.zero_grad()"),
     "training in eval mode": ("train_one_epoch", train_in_eval_mode, "model.train()"),
-    "training images not moved": ("train_one_epoch", train_images_not_moved, "images of"),
-    "training labels not moved": ("train_one_epoch", train_labels_not_moved, "labels of"),
+    "training images not moved": ("train_one_epoch", train_images_not_moved, "the images of 3 of 3 batches"),
+    "training labels not moved": ("train_one_epoch", train_labels_not_moved, "the labels of 3 of 3 batches"),
     "autocast on the CPU": ("train_one_epoch", train_autocast_everywhere, "mixed precision on CUDA only"),
     "loss returned as a tensor": ("train_one_epoch", train_returns_tensor, "not a tensor"),
     "last batch's loss returned": ("train_one_epoch", train_returns_last_loss, "average loss"),
@@ -377,7 +380,7 @@ BUGS = {
     "mean of batch losses": ("evaluate", evaluate_mean_of_batch_losses, "weight each batch"),
     "features computed with grad": ("extract_features", features_with_grad, "gradients were recorded"),
     "features in train mode": ("extract_features", features_in_train_mode, "model.eval()"),
-    "images not moved for features": ("extract_features", features_not_moved, "images of"),
+    "images not moved for features": ("extract_features", features_not_moved, "the images of 3 of 3 batches"),
     "last batch of features dropped": ("extract_features", features_drop_last_batch, "should have shape"),
     "features in float64": ("extract_features", features_float64, "float32"),
 }
@@ -570,7 +573,7 @@ def features_as_lists(backbone, loader, device):
 
 
 BUGS.update({
-    "device_without_call": ("get_device", device_without_call, 'expected the CPU'),
+    "device_without_call": ("get_device", device_without_call, 'when CUDA is not available it returned cuda'),
     "freeze_all_children_but_last": ("freeze_backbone", freeze_all_children_but_last, 'head parameter fc.weight is frozen'),
     "freeze_head_bias_stays_frozen": ("freeze_backbone", freeze_head_bias_stays_frozen, 'head parameter fc.bias is frozen'),
     "head_without_bias": ("replace_head", head_without_bias, 'no bias'),
@@ -865,7 +868,7 @@ BUGS.update({
     "train_decays_the_rate_each_batch": ("train_one_epoch", train_decays_the_rate_each_batch,
                                          "after one epoch the parameter"),
     "evaluate_returns_a_list": ("evaluate", evaluate_returns_a_list, "should return a tuple (mean_loss, accuracy)"),
-    "evaluate_labels_not_moved": ("evaluate", evaluate_labels_not_moved, "the labels of"),
+    "evaluate_labels_not_moved": ("evaluate", evaluate_labels_not_moved, "the labels of 3 of 3 batches"),
     "evaluate_in_float64": ("evaluate", evaluate_in_float64, "evaluation changed the model"),
     "features_disable_grad_globally": ("extract_features", features_disable_grad_globally, "still off"),
     "features_returned_as_a_list": ("extract_features", features_returned_as_a_list,
@@ -874,3 +877,50 @@ BUGS.update({
                                        "attached to a computation graph"),
     "features_labels_as_int32": ("extract_features", features_labels_as_int32, "labels should be the loader's labels"),
 })
+
+
+# --- bugs whose message names the case or the diagnosis ------------------------------------------
+
+def device_named_gpu():
+    device = torch.device("gpu" if torch.cuda.is_available() else "cpu")
+    print("device:", device)
+    return device
+
+
+def optimizer_factor_as_backbone_rate(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9,
+                                      weight_decay=0.0):
+    head, backbone = _split(model)
+    return torch.optim.SGD(_groups(head, learning_rate, backbone, backbone_lr_factor),
+                           lr=learning_rate, momentum=momentum, weight_decay=weight_decay)
+
+
+BUGS.update({
+    "device_named_gpu": ("get_device", device_named_gpu,
+                         "when CUDA is available (simulated) the function raised RuntimeError"),
+    "optimizer_factor_as_backbone_rate": ("make_finetune_optimizer", optimizer_factor_as_backbone_rate,
+                                          "use learning_rate * backbone_lr_factor"),
+})
+
+
+def optimizer_rates_as_float64_tensors(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9,
+                                       weight_decay=0.0):
+    rate = torch.tensor(learning_rate, dtype=torch.float64)
+    head, backbone = _split(model)
+    return torch.optim.SGD(_groups(head, rate, backbone, rate * backbone_lr_factor),
+                           lr=rate, momentum=momentum, weight_decay=weight_decay)
+
+
+EQUIVALENTS["rates as float64 tensors"] = ("make_finetune_optimizer", optimizer_rates_as_float64_tensors)
+
+
+def device_with_current_index():
+    if torch.cuda.is_available():
+        device = torch.device("cuda", torch.cuda.current_device())
+        print(f"Using the GPU {device}: {torch.cuda.get_device_name(device)}")
+    else:
+        device = torch.device("cpu")
+        print("Using the CPU")
+    return device
+
+
+EQUIVALENTS["device with the current CUDA index"] = ("get_device", device_with_current_index)
