@@ -29,6 +29,10 @@ def l2_gradient_doubled(w, reg):
     return 0.5 * reg * float(np.sum(w * w)), 2 * reg * w
 
 
+def l2_returns_reg_too(w, reg):
+    return 0.5 * reg * float(np.sum(w * w)), reg * w, reg
+
+
 def l1_gradient_divides_by_abs(w, reg):
     with np.errstate(invalid="ignore", divide="ignore"):
         return reg * float(np.sum(np.abs(w))), reg * w / np.abs(w)
@@ -590,6 +594,7 @@ BUGS = {
     # penalties
     "l2_missing_half": ("l2_penalty", l2_missing_half, "(it is 2 times the expected value)"),
     "l2_gradient_doubled": ("l2_penalty", l2_gradient_doubled, "2 times what it should be"),
+    "l2_returns_reg_too": ("l2_penalty", l2_returns_reg_too, "should return a tuple (loss, grad), got tuple"),
     "l1_gradient_divides_by_abs": ("l1_penalty", l1_gradient_divides_by_abs, "NaN"),
     "l1_gradient_of_l2": ("l1_penalty", l1_gradient_of_l2, "derivative"),
     "elastic_net_ignores_beta": ("elastic_net_penalty", elastic_net_ignores_beta, "beta * w**2"),
