@@ -159,10 +159,12 @@ def sanitise(notebook):
 
 
 def submission_digest(task):
-    """A fingerprint of what the student submitted for ``task``."""
+    """A fingerprint of what the student submitted for ``task``: each expected notebook's name with
+    its length (-1 when missing) ahead of its bytes, so that no two submissions run together."""
     digest = hashlib.sha256()
     for name, path in sorted(task.notebooks.items()):
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path is not None else b""))
+        content = path.read_bytes() if path is not None else b""
+        digest.update(json.dumps([name, len(content) if path is not None else -1]).encode() + b"\0" + content)
     return digest.hexdigest()
 
 
