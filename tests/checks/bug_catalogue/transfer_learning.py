@@ -148,7 +148,7 @@ def optimizer_adam(model, learning_rate, backbone_lr_factor=0.1, momentum=0.9, w
 
 def _train(model, loader, optimizer, device, zero_grad=True, train_mode=True, move_images=True,
            move_labels=True, autocast=False, softmax_first=False, step_before_backward=False,
-           mean_of_batches=False):
+           mean_of_batches=False, after_step=None):
     if train_mode:
         model.train()
     losses, sizes = [], []
@@ -168,6 +168,8 @@ def _train(model, loader, optimizer, device, zero_grad=True, train_mode=True, mo
         else:
             loss.backward()
             optimizer.step()
+        if after_step is not None:
+            after_step(optimizer)
         losses.append(loss.item())
         sizes.append(len(labels))
     if mean_of_batches:
@@ -786,20 +788,13 @@ def optimizer_head_at_the_default_rate(model, learning_rate, backbone_lr_factor=
     return torch.optim.SGD(groups, lr=1e-3, momentum=momentum, weight_decay=weight_decay)
 
 
+def _decay_every_rate(optimizer):
+    for group in optimizer.param_groups:
+        group["lr"] *= 0.9
+
+
 def train_decays_the_rate_each_batch(model, loader, optimizer, device, scaler=None):
-    model.train()
-    total, count = 0.0, 0
-    for images, labels in loader:
-        images, labels = images.to(device), labels.to(device)
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        for group in optimizer.param_groups:
-            group["lr"] *= 0.9
-        total += loss.item() * len(labels)
-        count += len(labels)
-    return total / count
+    return _train(model, loader, optimizer, device, after_step=_decay_every_rate)
 
 
 def evaluate_returns_a_list(model, loader, device):
